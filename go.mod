@@ -1,0 +1,3 @@
+module github.com/mailtrail/mailtrail
+
+go 1.26

@@ -1,0 +1,92 @@
+package scan
+
+import (
+	"context"
+	"math"
+)
+
+// Source is a set of log events that can be scanned by column.
+type Source interface {
+	// Scan calls fn for every block that may hold events of req.Groups with
+	// req.Start <= @timestamp < req.End. It runs up to req.Workers calls of fn
+	// at once, each with a distinct worker index in [0, Workers), so callers
+	// can keep per-worker state without locks. Blocks come in no particular
+	// order. A Block and its columns are valid only until fn returns: the
+	// source may reuse their memory.
+	//
+	// The source may skip a block only when no row in it can satisfy all of
+	// req.Hints; it is never required to filter rows, and blocks may hold
+	// rows outside the time range or failing the hints (the engine
+	// re-checks). If fn returns an error, or ctx is done, Scan stops and
+	// returns that error.
+	Scan(ctx context.Context, req *Request, fn func(worker int, b *Block) error) error
+
+	// Fields lists the fields present in events of the groups and time
+	// range, with how many events carry each (field discovery).
+	Fields(ctx context.Context, account string, groups []string, start, end int64) ([]FieldInfo, error)
+}
+
+// Request describes one scan.
+type Request struct {
+	Account string   // owner of the groups; backends without accounts ignore it
+	Groups  []string // log group names; each must exist (else the backend errors)
+	Start   int64    // inclusive, epoch ms; use MinTime for unbounded
+	End     int64    // exclusive, epoch ms; use MaxTime for unbounded
+
+	// Columns names the fields wanted, system fields included. AllColumns
+	// asks for every field present in each block (queries that display
+	// whole records); the backend then adds all discovered fields and the
+	// system fields to each block.
+	Columns    []string
+	AllColumns bool
+
+	// Hints are predicates the backend may use to skip blocks (time, min/max,
+	// bloom filters, dictionaries). They are ANDed.
+	Hints []Hint
+
+	// Workers bounds parallel calls of fn; 0 means 1.
+	Workers int
+}
+
+// Unbounded time-range ends.
+const (
+	MinTime int64 = math.MinInt64
+	MaxTime int64 = math.MaxInt64
+)
+
+// HintOp is a kind of block-skipping predicate.
+type HintOp uint8
+
+const (
+	// HintEq: the field equals Str (compared as a string) or, when IsNum,
+	// the number Num, with Insights coercion (a string column value that
+	// parses as the number matches too).
+	HintEq HintOp = iota + 1
+	// HintIn: the field equals one of Set (strings; numbers in canonical
+	// form).
+	HintIn
+	// HintContains: the field's string form contains Str (case-sensitive).
+	HintContains
+	// HintPresent: the field is present.
+	HintPresent
+	// HintRange: the field is a number in [Lo, Hi] (either end may be ±Inf).
+	HintRange
+)
+
+// Hint is one block-skipping predicate on a field.
+type Hint struct {
+	Op     HintOp
+	Field  string
+	Str    string
+	Num    float64
+	IsNum  bool
+	Set    []string
+	Lo, Hi float64
+}
+
+// FieldInfo describes one discovered field.
+type FieldInfo struct {
+	Name  string
+	Type  Type  // the field's type; TypeMixed when records disagree
+	Count int64 // events that carry the field
+}
