@@ -21,15 +21,15 @@ func TestFlatten(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]Value{
-		"userIdentity.type":     Str("IAMUser"),
-		"userIdentity.userName": Str("Alice"),
+		"userIdentity.type":                                 Str("IAMUser"),
+		"userIdentity.userName":                             Str("Alice"),
 		"requestParameters.instancesSet.items.0.instanceId": Str("i-abcde123"),
-		"auth_successful": Int(0),
-		"ok":              Int(1),
-		"n":               Int(12),
-		"f":               Float(1.5),
-		"@@x":             Str("y"),
-		"s":               Str("a\"bé😀"),
+		"auth_successful":                                   Int(0),
+		"ok":                                                Int(1),
+		"n":                                                 Int(12),
+		"f":                                                 Float(1.5),
+		"@@x":                                               Str("y"),
+		"s":                                                 Str("a\"bé😀"),
 	}
 	if len(got) != len(want) {
 		t.Errorf("got %d fields %v, want %d", len(got), got, len(want))
