@@ -16,6 +16,12 @@ const (
 	LeafNumber
 	LeafTrue
 	LeafFalse
+	// LeafNull, LeafEmptyObject and LeafEmptyArray are reported only when
+	// Flattener.Nulls is set: filter patterns must tell a null or an empty
+	// container from an absent key (IS NULL, NOT EXISTS), Insights must not.
+	LeafNull
+	LeafEmptyObject
+	LeafEmptyArray
 )
 
 // Leaf is one scalar found by Flatten. Raw and Str alias either the message
@@ -83,6 +89,9 @@ var ErrNotObject = errors.New("message is not a JSON object")
 // is ready to use; reuse one per goroutine to avoid allocations.
 type Flattener struct {
 	MaxLeaves int // 0 means DefaultMaxLeaves
+	// Nulls makes Flatten also report JSON null (LeafNull) and nested empty
+	// objects and arrays (LeafEmptyObject, LeafEmptyArray) at their paths.
+	Nulls bool
 
 	path   []byte
 	unesc  []byte
@@ -143,6 +152,9 @@ func (p *parser) object(depth int) error {
 	p.skipWS()
 	if p.i < len(p.buf) && p.buf[p.i] == '}' {
 		p.i++
+		if p.f.Nulls && depth > 0 {
+			p.leaf(Leaf{Kind: LeafEmptyObject, Raw: p.buf[p.i-1 : p.i]})
+		}
 		return nil
 	}
 	base := len(p.f.path)
@@ -195,6 +207,9 @@ func (p *parser) array(depth int) error {
 	p.skipWS()
 	if p.i < len(p.buf) && p.buf[p.i] == ']' {
 		p.i++
+		if p.f.Nulls {
+			p.leaf(Leaf{Kind: LeafEmptyArray, Raw: p.buf[p.i-1 : p.i]})
+		}
 		return nil
 	}
 	base := len(p.f.path)
@@ -262,7 +277,12 @@ func (p *parser) value(depth int) error {
 		}
 		p.leaf(Leaf{Kind: LeafFalse, Raw: p.buf[p.i-5 : p.i]})
 	case c == 'n':
-		return p.lit("null")
+		if err := p.lit("null"); err != nil {
+			return err
+		}
+		if p.f.Nulls {
+			p.leaf(Leaf{Kind: LeafNull, Raw: p.buf[p.i-4 : p.i]})
+		}
 	case c == '-' || (c >= '0' && c <= '9'):
 		start := p.i
 		if err := p.number(); err != nil {

@@ -74,3 +74,34 @@ func BenchmarkFlatten(b *testing.B) {
 		f.Flatten(msg, func([]byte, Leaf) {})
 	}
 }
+
+func TestFlattenNulls(t *testing.T) {
+	msg := []byte(`{"a":null,"b":{},"c":[],"d":{"e":null,"f":[{}]},"g":1}`)
+	for _, nulls := range []bool{false, true} {
+		f := Flattener{Nulls: nulls}
+		got := map[string]LeafKind{}
+		if err := f.Flatten(msg, func(p []byte, l Leaf) { got[string(p)] = l.Kind }); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]LeafKind{"g": LeafNumber}
+		if nulls {
+			want = map[string]LeafKind{"a": LeafNull, "b": LeafEmptyObject, "c": LeafEmptyArray,
+				"d.e": LeafNull, "d.f.0": LeafEmptyObject, "g": LeafNumber}
+		}
+		if len(got) != len(want) {
+			t.Errorf("Nulls=%v: got %v, want %v", nulls, got, want)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("Nulls=%v: %s kind %d, want %d", nulls, k, got[k], v)
+			}
+		}
+	}
+	// Empty top-level object reports nothing even with Nulls.
+	f := Flattener{Nulls: true}
+	n := 0
+	f.Flatten([]byte(`{}`), func([]byte, Leaf) { n++ })
+	if n != 0 {
+		t.Errorf("top-level {} reported %d leaves", n)
+	}
+}
