@@ -477,14 +477,14 @@ func TestCorruptFile(t *testing.T) {
 func TestSaveFailureRollsBack(t *testing.T) {
 	d, dir := openTest(t)
 	o := mustOrg(t, d, "acme", "example.test")
-	// Make the account directory unwritable so the next save fails.
-	adir := filepath.Join(dir, acct)
-	if err := os.Chmod(adir, 0o500); err != nil {
+	// Put a non-empty directory where directory.json goes: the rename of the
+	// next save fails even for root.
+	p := filepath.Join(dir, acct, "directory.json")
+	if err := os.Remove(p); err != nil {
 		t.Fatal(err)
 	}
-	defer os.Chmod(adir, 0o755)
-	if os.Geteuid() == 0 {
-		t.Skip("root ignores directory permissions")
+	if err := os.MkdirAll(filepath.Join(p, "x"), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := d.CreateUser(acct, o.ID, CreateUserInput{Name: "alice", DisplayName: "A"}); err == nil || Code(err) != "" {
 		t.Fatalf("CreateUser on read-only dir = %v, want internal error", err)
