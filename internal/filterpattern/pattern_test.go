@@ -56,7 +56,7 @@ func TestTerms(t *testing.T) {
 		{`""`, "", true},
 		{"ERROR", "[ERROR] A fatal exception has occurred", true},
 		{"ERROR", "Exiting with ERRORCODE: -1", true}, // substring, as AWS documents
-		{"ERROR", "error in lower case", false},     // case-sensitive
+		{"ERROR", "error in lower case", false},       // case-sensitive
 		{`"ERROR" - "Exiting"`, "Exiting with ERRORCODE: -1", false},
 		{`"ERROR" - "Exiting"`, "[ERROR] A fatal exception has occurred", true},
 		{"ERROR Exception", "[ERROR] Caught IllegalArgumentException", true},
