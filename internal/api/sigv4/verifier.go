@@ -462,6 +462,18 @@ func (st *state) payloadHash(claimed string) (hash string, unsigned bool, err *E
 	return actual, false, nil
 }
 
+func isLowerHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 func isHex64(s string) bool {
 	if len(s) != 64 {
 		return false
@@ -531,8 +543,10 @@ func (st *state) readBody() ([]byte, *Error) {
 // first (path normalisation, '+' in the query, alternate payload hashes) are
 // only tried after a mismatch, so the common case computes one HMAC.
 func (st *state) compare(payloads []string, presigned bool) *Error {
-	want, derr := hex.DecodeString(st.signature)
-	validSig := derr == nil && len(want) == sha256.Size
+	// AWS signers emit lower-case hex and AWS compares the text, so an
+	// upper-cased signature is a mismatch even though it decodes the same.
+	validSig := isLowerHex64(st.signature)
+	want, _ := hex.DecodeString(st.signature)
 	key := st.v.keys.get(st.secret, st.sc)
 
 	sent := requestPath(st.r)
