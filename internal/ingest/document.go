@@ -1,0 +1,198 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/mailtrail/mailtrail/internal/ingest/cloudtrail"
+	"github.com/mailtrail/mailtrail/internal/ingest/jsonscan"
+)
+
+// documentBatch is how many records of a document go to one Append.
+const documentBatch = 4096
+
+// document reads a whole JSON document (its first chunk is in b) and
+// stores its records: the Records of a CloudTrail log file, the elements
+// of a top-level array, or the document itself when it is one record.
+// CloudTrail digest files are recognised and reported, not stored.
+func (r *reader) document(b *batch, c *chunker, res *Result) {
+	data := b.buf
+	b.buf = nil
+	b.chunk = false
+	if !c.eof {
+		// Read the rest; the chunk's memory becomes the document's.
+		rest, err := io.ReadAll(io.LimitReader(c.r, int64(r.in.opts.MaxDocument-len(data)+1)))
+		data = append(data, rest...)
+		if err != nil {
+			c.err = err
+		}
+		if len(data) > r.in.opts.MaxDocument {
+			r.reject(0, fmt.Sprintf("JSON document larger than %d bytes; split it into NDJSON", r.in.opts.MaxDocument))
+			b.buf, b.chunk = make([]byte, 0, r.in.opts.ChunkSize), true
+			r.pool <- b
+			return
+		}
+	}
+	if c.err != nil {
+		// A truncated gzip file still holds whole records before the break;
+		// the parse below reports where the document ends.
+		r.reject(0, fmt.Sprintf("reading stopped after %d bytes: %v", len(data), c.err))
+	}
+	data = bytes.TrimPrefix(data, bom)
+	b.buf = data
+	b.stream = r.stream
+	r.now = r.in.opts.Now().UnixMilli()
+	d := docWalker{r: r, data: data, b: b}
+	defer d.flush()
+
+	i := jsonscan.SkipSpace(data, 0)
+	if i < len(data) && data[i] == '[' {
+		d.array(i)
+		return
+	}
+	kind := cloudtrail.LogFileKind
+	if !hasRecordsPrefix(data[i:]) {
+		var err error
+		kind, err = cloudtrail.Classify(data)
+		if err != nil {
+			r.in.Read.Add(1)
+			d.syntax(err, "")
+			return
+		}
+	}
+	switch kind {
+	case cloudtrail.LogFileKind:
+		err := cloudtrail.Records(data, r.sc, func(rec []byte, off int, f *jsonscan.Fields, err error) {
+			d.record(rec, off, f, err)
+		})
+		if err != nil {
+			r.in.Read.Add(1)
+			d.syntax(err, "Records: ")
+		}
+	case cloudtrail.DigestKind:
+		dg, err := cloudtrail.ParseDigest(data)
+		if err != nil {
+			r.in.Read.Add(1)
+			r.reject(0, err.Error())
+			return
+		}
+		res.Digests++
+		r.in.opts.OnNote(r.file, dg.Summary())
+	default:
+		var f jsonscan.Fields
+		end, err := r.sc.Value(data, i, &f)
+		if err != nil {
+			r.in.Read.Add(1)
+			d.syntax(err, "")
+			return
+		}
+		if j := jsonscan.SkipSpace(data, end); j != len(data) {
+			r.in.Read.Add(1)
+			d.syntax(&jsonscan.SyntaxError{Offset: j, Msg: "unexpected data after the JSON document"}, "")
+			return
+		}
+		d.record(data[i:end], i, &f, nil)
+	}
+}
+
+// docWalker turns records found in a document into batches.
+type docWalker struct {
+	r      *reader
+	data   []byte
+	b      *batch
+	packed []byte // compacted copies of pretty-printed records
+
+	lineOff int   // offset up to which lines have been counted
+	line    int64 // line number at lineOff
+}
+
+// lineOf returns the 1-based line of offset off; offsets must not go back.
+func (d *docWalker) lineOf(off int) int64 {
+	if off < d.lineOff {
+		d.lineOff, d.line = 0, 0
+	}
+	if d.line == 0 {
+		d.line = 1
+	}
+	off = min(off, len(d.data))
+	d.line += int64(bytes.Count(d.data[d.lineOff:off], []byte{'\n'}))
+	d.lineOff = off
+	return d.line
+}
+
+func (d *docWalker) array(i int) {
+	var f jsonscan.Fields
+	_, err := jsonscan.Elements(d.data, i, func(at int) (int, error) {
+		end, err := d.r.sc.Value(d.data, at, &f)
+		if err != nil {
+			return end, err
+		}
+		var notObj error
+		if d.data[at] != '{' {
+			notObj = errors.New("array element is not a JSON object")
+		}
+		d.record(d.data[at:end], at, &f, notObj)
+		return end, nil
+	})
+	if err != nil {
+		d.r.in.Read.Add(1)
+		d.syntax(err, "")
+	}
+}
+
+// record takes one record found at offset off.
+func (d *docWalker) record(rec []byte, off int, f *jsonscan.Fields, err error) {
+	r := d.r
+	r.in.Read.Add(1)
+	if err != nil {
+		r.reject(d.lineOf(off), err.Error())
+		return
+	}
+	if f.Loose {
+		start := len(d.packed)
+		d.packed = jsonscan.AppendCompact(d.packed, rec)
+		rec = d.packed[start:]
+	}
+	if len(rec) > r.in.opts.MaxEventSize {
+		r.reject(d.lineOf(off), fmt.Sprintf("record is %d bytes, more than the %d a log event may hold", len(rec), r.in.opts.MaxEventSize))
+		return
+	}
+	ts, err := r.eventTime(f)
+	if err != nil {
+		r.reject(d.lineOf(off), err.Error())
+		return
+	}
+	d.b.events = append(d.b.events, Event{Timestamp: ts, Message: rec})
+	if len(d.b.events) >= documentBatch {
+		d.flush()
+		d.b = <-r.pool // its chunk buffer stays unused: these events alias data
+		d.b.stream = r.stream
+	}
+}
+
+// syntax reports a broken document: JSON cannot be resumed after a syntax
+// error, so whatever follows is not read, and the reject says so.
+func (d *docWalker) syntax(err error, prefix string) {
+	var se *jsonscan.SyntaxError
+	if errors.As(err, &se) {
+		line := d.lineOf(se.Offset)
+		msg := fmt.Sprintf("%s%s", prefix, se.Msg)
+		if rest := len(d.data) - se.Offset; rest > 0 && se.Offset > 0 {
+			msg += fmt.Sprintf(" (byte %d; the remaining %d bytes were not read)", se.Offset, rest)
+		} else {
+			msg += fmt.Sprintf(" (byte %d)", se.Offset)
+		}
+		d.r.reject(line, msg)
+		return
+	}
+	d.r.reject(0, prefix+err.Error())
+}
+
+func (d *docWalker) flush() {
+	if d.b != nil {
+		d.r.work <- d.b
+		d.b = nil
+	}
+}

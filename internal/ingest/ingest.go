@@ -1,0 +1,262 @@
+package ingest
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Event is one log event for the store. Message aliases the reader's
+// buffers and is valid only during Sink.Append.
+type Event struct {
+	Timestamp int64 // epoch ms
+	Message   []byte
+}
+
+// Sink stores events. Append is called from one goroutine, batch after
+// batch in input order, and must have made the events durable when it
+// returns: ingest reports them stored on that basis.
+type Sink interface {
+	Append(stream string, events []Event) error
+}
+
+// Input is one file to read.
+type Input struct {
+	Name   string                        // as given; "-" means standard input
+	Open   func() (io.ReadCloser, error) // called once, from the reading goroutine
+	Size   int64                         // bytes as stored (compressed), or -1 when unknown
+	Stream string                        // log stream; "" means DefaultStream(Name)
+}
+
+// Reject is a record (or a whole file) that was not stored, and why.
+type Reject struct {
+	File   string
+	Line   int64 // 1-based; 0 when the problem is with the file as a whole
+	Reason string
+}
+
+func (r Reject) String() string {
+	if r.Line == 0 {
+		return r.File + ": " + r.Reason
+	}
+	return fmt.Sprintf("%s:%d: %s", r.File, r.Line, r.Reason)
+}
+
+// Options tune a run. The zero value is usable.
+type Options struct {
+	// TimeField is a dotted path to the event time for records that have
+	// neither event_timestamp nor eventTime: epoch ms (number or numeric
+	// string) or an RFC 3339 string.
+	TimeField string
+	// OnReject is called, from the reading goroutine, for every reject.
+	OnReject func(Reject)
+	// OnNote is called for things worth telling that are not errors (a
+	// digest file was recognised and skipped).
+	OnNote func(file, msg string)
+	// Now gives the ingestion time used for records without a time.
+	Now func() time.Time
+
+	ChunkSize    int // bytes read at once; default 1 MiB
+	MaxEventSize int // largest message stored; default MaxEventSize
+	MaxDocument  int // largest JSON document (CloudTrail file) read whole; default 1 GiB
+	AppendEvents int // most events per Sink.Append; default 8192
+}
+
+// MaxEventSize is the largest message CloudWatch Logs stores: an event
+// may take 1 MiB including 26 bytes of overhead.
+const MaxEventSize = 1<<20 - 26
+
+// Counters are updated while a run goes on; a progress display reads them.
+type Counters struct {
+	BytesIn  atomic.Int64 // bytes read from the inputs as stored (before gunzip)
+	Read     atomic.Int64 // records seen
+	Stored   atomic.Int64 // records appended
+	Rejected atomic.Int64 // records (and files) not stored
+}
+
+// Result sums up a run.
+type Result struct {
+	Read, Stored, Rejected int64
+	Files                  int // inputs opened
+	Digests                int // CloudTrail digest files recognised (not stored)
+	// Interrupted is set when the context ended the run early; StoppedAt
+	// then says how far reading got ("file:line"), and everything read up
+	// to there was stored.
+	Interrupted bool
+	StoppedAt   string
+}
+
+// Ingester runs ingests. Its counters may be read at any time.
+type Ingester struct {
+	Counters
+	opts Options
+}
+
+// New returns an Ingester with opts.
+func New(opts Options) *Ingester {
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = 1 << 20
+	}
+	if opts.MaxEventSize <= 0 {
+		opts.MaxEventSize = MaxEventSize
+	}
+	if opts.MaxDocument <= 0 {
+		opts.MaxDocument = 1 << 30
+	}
+	if opts.AppendEvents <= 0 {
+		opts.AppendEvents = 8192
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.OnReject == nil {
+		opts.OnReject = func(Reject) {}
+	}
+	if opts.OnNote == nil {
+		opts.OnNote = func(string, string) {}
+	}
+	return &Ingester{opts: opts}
+}
+
+// batch is the unit handed from the reader to the appender.
+type batch struct {
+	stream string
+	events []Event
+	buf    []byte // the chunk the events alias; recycled after Append
+	chunk  bool   // buf came from the pool
+}
+
+// pipelineDepth is how many batches may be in flight: one being filled,
+// one being appended, and slack so neither side waits on the other's
+// jitter. It also bounds memory to about depth × ChunkSize.
+const pipelineDepth = 4
+
+// Run reads inputs in order and appends their records to sink. It returns
+// an error only when the sink fails (the run stops there: what was stored
+// stays stored and the counters say how much). Bad records and unreadable
+// files are rejects, not errors. When ctx ends, reading stops at the next
+// chunk boundary, everything already read is appended, and the Result is
+// marked Interrupted.
+func (in *Ingester) Run(ctx context.Context, inputs []Input, sink Sink) (Result, error) {
+	pool := make(chan *batch, pipelineDepth)
+	for range pipelineDepth {
+		pool <- &batch{buf: make([]byte, 0, in.opts.ChunkSize), chunk: true}
+	}
+	work := make(chan *batch, pipelineDepth)
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+
+	var sinkErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for b := range work {
+			if sinkErr == nil {
+				sinkErr = in.appendBatch(sink, b)
+				if sinkErr != nil {
+					stopReading()
+				}
+			}
+			b.events = b.events[:0]
+			if !b.chunk || cap(b.buf) > 4*in.opts.ChunkSize {
+				// Drop document memory and overgrown chunks.
+				b.buf = make([]byte, 0, in.opts.ChunkSize)
+				b.chunk = true
+			}
+			b.stream = ""
+			pool <- b
+		}
+	}()
+
+	r := &reader{in: in, ctx: readCtx, pool: pool, work: work}
+	var res Result
+	for _, inp := range inputs {
+		if readCtx.Err() != nil {
+			if !r.stopped {
+				r.stopped = true
+				r.stoppedAt = "before " + displayName(inp.Name)
+			}
+			break
+		}
+		r.readInput(inp, &res)
+	}
+	close(work)
+	wg.Wait()
+
+	res.Read = in.Read.Load()
+	res.Stored = in.Stored.Load()
+	res.Rejected = in.Rejected.Load()
+	if sinkErr != nil {
+		return res, sinkErr
+	}
+	if ctx.Err() != nil && r.stopped {
+		res.Interrupted = true
+		res.StoppedAt = r.stoppedAt
+	}
+	return res, nil
+}
+
+func (in *Ingester) appendBatch(sink Sink, b *batch) error {
+	ev := b.events
+	for len(ev) > 0 {
+		n := min(len(ev), in.opts.AppendEvents)
+		if err := sink.Append(b.stream, ev[:n]); err != nil {
+			return fmt.Errorf("storing %d events in stream %q: %w", n, b.stream, err)
+		}
+		in.Stored.Add(int64(n))
+		ev = ev[n:]
+	}
+	return nil
+}
+
+// countingReader feeds the progress display with bytes as stored.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// displayName is how an input is named in messages.
+func displayName(name string) string {
+	if name == "-" {
+		return "<stdin>"
+	}
+	return name
+}
+
+// open opens an input and undoes gzip when the data starts with its magic
+// bytes; concatenated gzip members (as Firehose and some tools write) are
+// read as one stream.
+func open(inp Input, n *atomic.Int64) (io.Reader, io.Closer, error) {
+	rc, err := inp.Open()
+	if err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReaderSize(countingReader{rc, n}, 256<<10)
+	magic, err := br.Peek(2)
+	if err != nil && !errors.Is(err, io.EOF) {
+		rc.Close()
+		return nil, nil, err
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			rc.Close()
+			return nil, nil, fmt.Errorf("gzip header: %w", err)
+		}
+		return zr, rc, nil
+	}
+	return br, rc, nil
+}

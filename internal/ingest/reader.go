@@ -1,0 +1,324 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/mailtrail/mailtrail/internal/ingest/cloudtrail"
+	"github.com/mailtrail/mailtrail/internal/ingest/cwexport"
+	"github.com/mailtrail/mailtrail/internal/ingest/jsonscan"
+)
+
+// format is what an input holds, decided from its first chunk.
+type format int
+
+const (
+	formatNDJSON   format = iota // one JSON object per line
+	formatExport                 // CloudWatch Logs export: "<time> <message>" lines
+	formatDocument               // one JSON document: CloudTrail log or digest file, array, or one record
+)
+
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// reader is the reading side of a run.
+type reader struct {
+	in   *Ingester
+	ctx  context.Context
+	pool chan *batch
+	work chan *batch
+	sc   *jsonscan.Scanner
+	f    jsonscan.Fields
+
+	file   string // display name of the current input
+	stream string
+	now    int64 // ingestion time for records without one; set per chunk
+
+	stopped   bool // reading stopped early because ctx ended
+	stoppedAt string
+}
+
+func (r *reader) reject(line int64, reason string) {
+	r.in.Rejected.Add(1)
+	r.in.opts.OnReject(Reject{File: r.file, Line: line, Reason: reason})
+}
+
+func (r *reader) stop(line int64) {
+	r.stopped = true
+	r.stoppedAt = fmt.Sprintf("%s:%d", r.file, line)
+}
+
+func (r *reader) readInput(inp Input, res *Result) {
+	if r.sc == nil {
+		r.sc = jsonscan.NewScanner(r.in.opts.TimeField)
+	}
+	r.file = displayName(inp.Name)
+	r.stream = inp.Stream
+	if r.stream == "" {
+		r.stream = DefaultStream(inp.Name)
+	}
+	src, closer, err := open(inp, &r.in.BytesIn)
+	if err != nil {
+		r.reject(0, fmt.Sprintf("cannot read: %v", err))
+		return
+	}
+	defer closer.Close()
+	res.Files++
+
+	b := <-r.pool
+	c := chunker{r: src}
+	b.buf = c.fill(b.buf[:0])
+	switch detect(b.buf, c.eof) {
+	case formatDocument:
+		r.document(b, &c, res)
+	case formatExport:
+		r.lines(b, &c, true)
+	default:
+		r.lines(b, &c, false)
+	}
+}
+
+// chunker fills buffers from a reader.
+type chunker struct {
+	r   io.Reader
+	eof bool  // no more data (end of input or a read error)
+	err error // the read error, if that is why
+}
+
+func (c *chunker) fill(buf []byte) []byte {
+	for len(buf) < cap(buf) && !c.eof {
+		n, err := c.r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			c.eof = true
+			if !errors.Is(err, io.EOF) {
+				c.err = err
+			}
+		}
+	}
+	return buf
+}
+
+// detect decides the format from the first chunk of (decompressed) data.
+func detect(head []byte, eof bool) format {
+	head = bytes.TrimPrefix(head, bom)
+	i := jsonscan.SkipSpace(head, 0)
+	if i >= len(head) {
+		return formatNDJSON
+	}
+	first, complete := lineAt(head, i, eof)
+	switch head[i] {
+	case '[':
+		return formatDocument
+	case '{':
+		if hasRecordsPrefix(head[i:]) {
+			return formatDocument
+		}
+		if !complete {
+			return formatNDJSON // a first line longer than a chunk; documents are not that
+		}
+		var f jsonscan.Fields
+		var sc jsonscan.Scanner
+		if sc.Object(first, &f) == nil {
+			if k, _ := cloudtrail.Classify(first); k != cloudtrail.OtherKind {
+				return formatDocument
+			}
+			return formatNDJSON
+		}
+		// The first line is not a record: a pretty-printed document, or
+		// NDJSON whose first line is broken. The second line tells.
+		next := jsonscan.SkipSpace(head, i+len(first))
+		if second, ok := lineAt(head, next, eof); ok && len(second) > 0 && sc.Object(second, &f) == nil {
+			return formatNDJSON
+		}
+		return formatDocument
+	}
+	if complete && cwexport.LooksLike(first) {
+		return formatExport
+	}
+	return formatNDJSON
+}
+
+// lineAt returns the line starting at head[i] without its newline, and
+// whether it is known to be complete.
+func lineAt(head []byte, i int, eof bool) ([]byte, bool) {
+	if i >= len(head) {
+		return nil, eof
+	}
+	if nl := bytes.IndexByte(head[i:], '\n'); nl >= 0 {
+		return head[i : i+nl], true
+	}
+	return head[i:], eof
+}
+
+func hasRecordsPrefix(b []byte) bool {
+	i := jsonscan.SkipSpace(b, 1)
+	if !bytes.HasPrefix(b[i:], []byte(`"Records"`)) {
+		return false
+	}
+	i = jsonscan.SkipSpace(b, i+len(`"Records"`))
+	if i >= len(b) || b[i] != ':' {
+		return false
+	}
+	i = jsonscan.SkipSpace(b, i+1)
+	return i < len(b) && b[i] == '['
+}
+
+// lines reads line-oriented input (NDJSON or an export) starting with the
+// already filled batch b.
+func (r *reader) lines(b *batch, c *chunker, export bool) {
+	var (
+		carry    []byte // the unfinished last line of the previous chunk
+		line     int64  // lines consumed so far
+		skipping bool   // inside an over-long line, already rejected
+		maxLine  = r.in.opts.MaxEventSize + 64
+	)
+	for first := true; ; first = false {
+		if !first {
+			if r.ctx.Err() != nil {
+				r.stop(line)
+				return
+			}
+			b = <-r.pool
+			buf := b.buf[:0]
+			if len(carry) >= cap(buf)/2 {
+				buf = make([]byte, 0, max(2*len(carry), r.in.opts.ChunkSize))
+			}
+			b.buf = c.fill(append(buf, carry...))
+		}
+		b.stream = r.stream
+		r.now = r.in.opts.Now().UnixMilli()
+		buf := b.buf
+		start := 0
+		for {
+			nl := bytes.IndexByte(buf[start:], '\n')
+			if nl < 0 {
+				break
+			}
+			text := buf[start : start+nl]
+			start += nl + 1
+			line++
+			if skipping {
+				skipping = false
+				continue
+			}
+			r.line(b, line, text, export)
+		}
+		rest := buf[start:]
+		carry = carry[:0]
+		switch {
+		case c.eof:
+			if len(rest) > 0 && !skipping {
+				line++
+				r.line(b, line, rest, export)
+			}
+			if c.err != nil {
+				r.reject(line+1, fmt.Sprintf("reading stopped: %v", c.err))
+			}
+			r.work <- b
+			return
+		case skipping:
+			// Still inside the over-long line: drop this chunk's tail of it.
+		case len(rest) > maxLine:
+			r.in.Read.Add(1)
+			r.reject(line+1, fmt.Sprintf("line is longer than %d bytes, the most a log event may hold", r.in.opts.MaxEventSize))
+			skipping = true
+		default:
+			carry = append(carry, rest...)
+		}
+		r.work <- b
+	}
+}
+
+// line handles one line of line-oriented input.
+func (r *reader) line(b *batch, n int64, text []byte, export bool) {
+	if n == 1 {
+		text = bytes.TrimPrefix(text, bom)
+	}
+	text = trimSpace(text)
+	if len(text) == 0 {
+		return // blank lines separate nothing and hold nothing
+	}
+	r.in.Read.Add(1)
+	if export {
+		ts, msg, err := cwexport.ParseLine(text)
+		if err != nil {
+			r.reject(n, err.Error())
+			return
+		}
+		if len(msg) > r.in.opts.MaxEventSize {
+			r.reject(n, fmt.Sprintf("message is %d bytes, more than the %d a log event may hold", len(msg), r.in.opts.MaxEventSize))
+			return
+		}
+		if !utf8.Valid(msg) {
+			r.reject(n, "message is not valid UTF-8")
+			return
+		}
+		b.events = append(b.events, Event{Timestamp: ts, Message: msg})
+		return
+	}
+	if len(text) > r.in.opts.MaxEventSize {
+		r.reject(n, fmt.Sprintf("record is %d bytes, more than the %d a log event may hold", len(text), r.in.opts.MaxEventSize))
+		return
+	}
+	if err := r.sc.Object(text, &r.f); err != nil {
+		r.reject(n, err.Error())
+		return
+	}
+	ts, err := r.eventTime(&r.f)
+	if err != nil {
+		r.reject(n, err.Error())
+		return
+	}
+	b.events = append(b.events, Event{Timestamp: ts, Message: text})
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\r' || b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r') {
+		b = b[1:]
+	}
+	return b
+}
+
+// eventTime picks a record's time from the fields the scanner captured. A
+// time field that is present but unreadable rejects the record rather than
+// silently filing it under the ingestion time.
+func (r *reader) eventTime(f *jsonscan.Fields) (int64, error) {
+	switch {
+	case f.EventTimestamp != nil:
+		if ms, ok := jsonscan.Millis(f.EventTimestamp); ok {
+			return ms, nil
+		}
+		return 0, fmt.Errorf("event_timestamp is not epoch milliseconds: %s", clip(f.EventTimestamp))
+	case f.EventTime != nil:
+		if ms, ok := jsonscan.RFC3339Millis(f.EventTime); ok {
+			return ms, nil
+		}
+		return 0, fmt.Errorf("eventTime is not an RFC 3339 time: %s", clip(f.EventTime))
+	case f.Custom != nil:
+		if ms, ok := jsonscan.Millis(f.Custom); ok {
+			return ms, nil
+		}
+		if ms, ok := jsonscan.RFC3339Millis(f.Custom); ok {
+			return ms, nil
+		}
+		return 0, fmt.Errorf("%s is neither epoch milliseconds nor an RFC 3339 time: %s", r.in.opts.TimeField, clip(f.Custom))
+	}
+	return r.now, nil
+}
+
+// clip shortens a value quoted in an error message.
+func clip(b []byte) string {
+	const max = 60
+	if len(b) > max {
+		return strconv.Quote(string(b[:max])) + "..."
+	}
+	return string(b)
+}
