@@ -1,0 +1,555 @@
+package query
+
+import (
+	"container/heap"
+	"regexp"
+	"strings"
+
+	"github.com/mailtrail/mailtrail/internal/scan"
+)
+
+// batch is the selected rows of one block with the slots computed so far.
+// Batch row k is block row sel[k]; a slot reads vals[s][k] once a command
+// has computed it, else the block's column.
+type batch struct {
+	blk      *scan.Block
+	n        int
+	sel      []int32
+	cols     []*scan.Column
+	vals     [][]Value
+	timeSlot []bool
+	memo     []int8 // dictionary predicate results: 0 unknown, 1 false, 2 true
+}
+
+func (b *batch) get(s, k int) Value {
+	if v := b.vals[s]; v != nil {
+		return v[k]
+	}
+	return colValue(b.cols[s], int(b.sel[k]), b.timeSlot[s])
+}
+
+// compact keeps the batch rows whose keep flag is set.
+func (b *batch) compact(keep []bool) {
+	j := 0
+	for k := 0; k < b.n; k++ {
+		if keep[k] {
+			b.sel[j] = b.sel[k]
+			j++
+		}
+	}
+	for s, v := range b.vals {
+		if v == nil {
+			continue
+		}
+		j := 0
+		for k := 0; k < b.n; k++ {
+			if keep[k] {
+				v[j] = v[k]
+				j++
+			}
+		}
+		b.vals[s] = v[:j]
+	}
+	b.n = j
+}
+
+func (ex *executor) block(pt *part, blk *scan.Block) error {
+	p := ex.p
+	bt := &pt.bt
+	bt.blk = blk
+	if cap(bt.sel) < blk.Rows {
+		bt.sel = make([]int32, blk.Rows)
+	}
+	bt.sel = bt.sel[:blk.Rows]
+	if len(bt.cols) != len(p.slotNames) {
+		bt.cols = make([]*scan.Column, len(p.slotNames))
+		bt.vals = make([][]Value, len(p.slotNames))
+		bt.timeSlot = p.timeSlot
+	}
+	for s := range bt.cols {
+		bt.cols[s] = nil
+		bt.vals[s] = nil
+	}
+	for _, s := range p.srcSlots {
+		bt.cols[s] = blk.Columns[p.slotNames[s]]
+	}
+	ex.bytes.Add(blk.MessageBytes + 26*int64(blk.Rows))
+
+	// Time range: rows outside [start, end) are not scanned records.
+	n := 0
+	ts := bt.cols[p.tsSlot]
+	if blk.MinTime >= ex.start && blk.MaxTime < ex.end || ts == nil || ts.Type != scan.TypeInt {
+		for i := 0; i < blk.Rows; i++ {
+			bt.sel[i] = int32(i)
+		}
+		n = blk.Rows
+	} else {
+		for i, t := range ts.Ints[:blk.Rows] {
+			if t >= ex.start && t < ex.end && ts.Has(i) {
+				bt.sel[n] = int32(i)
+				n++
+			}
+		}
+	}
+	bt.n = n
+	ex.scanned.Add(int64(n))
+
+	pt.ectx = ectx{bt: bt, one: -1}
+	for i := range ex.ops {
+		if bt.n == 0 {
+			return nil
+		}
+		ex.runOp(pt, &ex.ops[i])
+	}
+	if bt.n == 0 {
+		return nil
+	}
+	ex.matched.Add(int64(bt.n))
+	if p.pivot == pivotStats {
+		return ex.aggregate(pt)
+	}
+	return ex.collect(pt)
+}
+
+func (ex *executor) runOp(pt *part, op *streamOp) {
+	bt := &pt.bt
+	c := &pt.ectx
+	switch op.c.kind {
+	case cFilter:
+		for i := range op.conj {
+			if bt.n == 0 {
+				return
+			}
+			ex.filter(pt, &op.conj[i])
+		}
+	case cFields, cDisplay:
+		for i, it := range op.c.items {
+			if op.noop[i] {
+				continue
+			}
+			vals := make([]Value, bt.n)
+			f := op.itemFns[i]
+			for k := 0; k < bt.n; k++ {
+				c.k = k
+				vals[k] = f(c)
+			}
+			bt.vals[it.slot] = vals
+		}
+	case cParse:
+		outs := make([][]Value, len(op.c.slots))
+		for i := range outs {
+			outs[i] = make([]Value, bt.n)
+		}
+		var caps []string
+		for k := 0; k < bt.n; k++ {
+			c.k = k
+			v := op.fieldFn(c)
+			if v.isNull() {
+				continue
+			}
+			caps = parseMatch(op.c, v.String(), caps[:0])
+			if caps == nil {
+				continue
+			}
+			for i := range outs {
+				if caps[i] != "\x00" {
+					outs[i][k] = vStr(caps[i])
+				}
+			}
+		}
+		for i, s := range op.c.slots {
+			bt.vals[s] = outs[i]
+		}
+	case cUnnest:
+		var sel []int32
+		var into []Value
+		var src []int
+		for k := 0; k < bt.n; k++ {
+			c.k = k
+			v := op.fieldFn(c)
+			if v.isNull() {
+				continue
+			}
+			if l, ok := v.j.([]any); ok && v.k == kJSON {
+				for _, e := range l {
+					sel = append(sel, bt.sel[k])
+					into = append(into, fromJSON(e))
+					src = append(src, k)
+				}
+				continue
+			}
+			sel = append(sel, bt.sel[k])
+			into = append(into, v)
+			src = append(src, k)
+		}
+		for s, v := range bt.vals {
+			if v == nil {
+				continue
+			}
+			nv := make([]Value, len(src))
+			for j, k := range src {
+				nv[j] = v[k]
+			}
+			bt.vals[s] = nv
+		}
+		bt.sel = append(bt.sel[:0], sel...)
+		bt.n = len(sel)
+		bt.vals[op.c.intoS] = into
+	}
+}
+
+// parseMatch applies a parse command's glob or regex to s. It returns the
+// captures ("\x00" for a group that did not take part), or nil when the
+// pattern does not match.
+func parseMatch(c *Command, s string, out []string) []string {
+	if c.re != nil {
+		m := c.re.FindStringSubmatchIndex(s)
+		if m == nil {
+			return nil
+		}
+		for i, n := range c.re.SubexpNames() {
+			if i == 0 || n == "" {
+				continue
+			}
+			if m[2*i] < 0 {
+				out = append(out, "\x00")
+			} else {
+				out = append(out, s[m[2*i]:m[2*i+1]])
+			}
+		}
+		return out
+	}
+	return globMatch(c.glob, s, out)
+}
+
+// globMatch implements parse "a*b*c": the leading constant is searched
+// anywhere, each capture is lazy up to the next constant, and the last
+// capture runs to the end when no constant follows it.
+func globMatch(pieces []string, s string, out []string) []string {
+	pos := 0
+	if pieces[0] != "" {
+		i := strings.Index(s, pieces[0])
+		if i < 0 {
+			return nil
+		}
+		pos = i + len(pieces[0])
+	}
+	for i := 1; i < len(pieces); i++ {
+		c := pieces[i]
+		if c == "" {
+			if i == len(pieces)-1 {
+				out = append(out, s[pos:])
+				pos = len(s)
+			} else {
+				out = append(out, "") // ** : the first capture is empty
+			}
+			continue
+		}
+		j := strings.Index(s[pos:], c)
+		if j < 0 {
+			return nil
+		}
+		out = append(out, s[pos:pos+j])
+		pos += j + len(c)
+	}
+	return out
+}
+
+var _ = regexp.Compile
+
+func (ex *executor) filter(pt *part, cj *conjunct) {
+	bt := &pt.bt
+	keep := make([]bool, bt.n)
+	c := &pt.ectx
+	if cj.single >= 0 && bt.vals[cj.single] == nil {
+		col := bt.cols[cj.single]
+		ev := ectx{one: cj.single}
+		nullRes := cj.fn(&ev).truthy()
+		if col == nil {
+			if !nullRes {
+				bt.n = 0
+			}
+			return
+		}
+		switch {
+		case col.Type == scan.TypeDict:
+			if cap(bt.memo) < len(col.Dict) {
+				bt.memo = make([]int8, len(col.Dict))
+			}
+			memo := bt.memo[:len(col.Dict)]
+			clear(memo)
+			for k := 0; k < bt.n; k++ {
+				i := int(bt.sel[k])
+				if !col.Has(i) {
+					keep[k] = nullRes
+					continue
+				}
+				code := col.Codes[i]
+				m := memo[code]
+				if m == 0 {
+					ev.oneVal = vStr(col.Dict[code])
+					m = 1
+					if cj.fn(&ev).truthy() {
+						m = 2
+					}
+					memo[code] = m
+				}
+				keep[k] = m == 2
+			}
+		case col.Type == scan.TypeInt && cj.isCmp:
+			x := cj.cmpC
+			ints := col.Ints
+			for k := 0; k < bt.n; k++ {
+				i := int(bt.sel[k])
+				if col.Present != nil && !col.Present.Get(i) {
+					continue
+				}
+				f := float64(ints[i])
+				switch cj.cmpOp {
+				case "=":
+					keep[k] = f == x
+				case "!=":
+					keep[k] = f != x
+				case "<":
+					keep[k] = f < x
+				case "<=":
+					keep[k] = f <= x
+				case ">":
+					keep[k] = f > x
+				case ">=":
+					keep[k] = f >= x
+				}
+			}
+		default:
+			isTime := bt.timeSlot[cj.single]
+			for k := 0; k < bt.n; k++ {
+				i := int(bt.sel[k])
+				if !col.Has(i) {
+					keep[k] = nullRes
+					continue
+				}
+				ev.oneVal = colValue(col, i, isTime)
+				keep[k] = cj.fn(&ev).truthy()
+			}
+		}
+	} else {
+		for k := 0; k < bt.n; k++ {
+			c.k = k
+			keep[k] = cj.fn(c).truthy()
+		}
+	}
+	bt.compact(keep)
+}
+
+// aggregate adds the batch rows to the worker's groups.
+func (ex *executor) aggregate(pt *part) error {
+	bt := &pt.bt
+	c := &pt.ectx
+	st := ex.p.stats
+	nb := len(ex.byFns)
+	var grew int64
+	lookup := func(keys []Value) *group {
+		pt.keyBuf = encodeKey(pt.keyBuf[:0], keys)
+		g := pt.groups[string(pt.keyBuf)]
+		if g == nil {
+			g = &group{keys: make([]Value, len(keys)), aggs: make([]aggState, len(st.aggs))}
+			for i, k := range keys {
+				g.keys[i] = keep(k)
+				grew += int64(len(k.s)) + 64
+			}
+			for i, a := range st.aggs {
+				g.aggs[i] = newAgg(a)
+			}
+			grew += 64 + 48*int64(len(st.aggs))
+			pt.groups[string(pt.keyBuf)] = g
+		}
+		return g
+	}
+	keys := make([]Value, nb)
+	tsCol := bt.cols[ex.p.tsSlot]
+	var dictCol *scan.Column
+	var byCode []*group
+	if ex.dictKey >= 0 && bt.vals[ex.dictKey] == nil {
+		if col := bt.cols[ex.dictKey]; col != nil && col.Type == scan.TypeDict {
+			dictCol = col
+			byCode = make([]*group, len(col.Dict))
+		}
+	}
+	var nullGroup *group
+	var lastBin int64
+	var lastG *group
+	binFast := ex.binKey != nil && tsCol != nil && tsCol.Type == scan.TypeInt && bt.vals[ex.p.tsSlot] == nil
+	before := int64(0)
+	for _, g := range pt.groups {
+		for _, a := range g.aggs {
+			before += a.size()
+		}
+		break
+	}
+	_ = before
+	for k := 0; k < bt.n; k++ {
+		c.k = k
+		var g *group
+		switch {
+		case nb == 0:
+			g = lookup(keys)
+		case dictCol != nil:
+			i := int(bt.sel[k])
+			if !dictCol.Has(i) {
+				if nullGroup == nil {
+					keys[0] = null
+					nullGroup = lookup(keys)
+				}
+				g = nullGroup
+				break
+			}
+			code := dictCol.Codes[i]
+			if g = byCode[code]; g == nil {
+				keys[0] = vStr(dictCol.Dict[code])
+				g = lookup(keys)
+				byCode[code] = g
+			}
+		case binFast:
+			i := int(bt.sel[k])
+			if !tsCol.Has(i) {
+				keys[0] = null
+				g = lookup(keys)
+				break
+			}
+			b := floorDiv(tsCol.Ints[i], ex.binKey.ms) * ex.binKey.ms
+			if lastG == nil || b != lastBin {
+				keys[0] = vTime(b)
+				lastG, lastBin = lookup(keys), b
+			}
+			g = lastG
+		default:
+			for j, f := range ex.byFns {
+				keys[j] = f(c)
+			}
+			g = lookup(keys)
+		}
+		var tsv int64
+		if tsCol != nil && tsCol.Type == scan.TypeInt {
+			tsv = tsCol.Ints[bt.sel[k]]
+		}
+		for j, a := range g.aggs {
+			if f := ex.aggFns[j]; f != nil {
+				a.add(f(c), tsv)
+			} else {
+				a.add(null, tsv)
+			}
+		}
+	}
+	return ex.charge(grew)
+}
+
+// encodeKey builds a map key for a tuple of group values.
+func encodeKey(b []byte, keys []Value) []byte {
+	for _, k := range keys {
+		b = append(b, byte(k.k))
+		s := k.String()
+		b = append(b, byte(len(s)>>24), byte(len(s)>>16), byte(len(s)>>8), byte(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// collect keeps the batch rows for a sort pivot: the best topK under the
+// sort keys (a heap with the worst row on top), or all rows.
+func (ex *executor) collect(pt *part) error {
+	bt := &pt.bt
+	c := &pt.ectx
+	nk := len(ex.sortKeys)
+	if cap(pt.cmpBuf) < nk {
+		pt.cmpBuf = make([]Value, nk)
+	}
+	keys := pt.cmpBuf[:nk]
+	h := (*rowHeap)(&rowHeapState{ex: ex, pt: pt})
+	var grew int64
+	for k := 0; k < bt.n; k++ {
+		c.k = k
+		for j, f := range ex.sortKeys {
+			keys[j] = f(c)
+		}
+		if ex.topK > 0 && len(pt.rows) >= ex.topK {
+			if ex.cmpKeys(keys, pt.rows[0].keys, bt.get(ex.ptrOr(), k), pt.rows[0].vals[ex.ptrOr()]) >= 0 {
+				continue // not better than the worst kept row
+			}
+		}
+		r := &row{vals: make([]Value, len(ex.p.slotNames)), keys: make([]Value, nk)}
+		for j := range keys {
+			r.keys[j] = keep(keys[j])
+		}
+		sz := int64(56 * (len(r.vals) + nk))
+		for _, s := range ex.live {
+			v := keep(bt.get(s, k))
+			r.vals[s] = v
+			sz += int64(len(v.s))
+		}
+		if ex.topK > 0 {
+			if len(pt.rows) >= ex.topK {
+				pt.rows[0] = r
+				heap.Fix(h, 0)
+				continue
+			}
+			heap.Push(h, r)
+		} else {
+			pt.rows = append(pt.rows, r)
+		}
+		grew += sz
+	}
+	return ex.charge(grew)
+}
+
+func (ex *executor) ptrOr() int {
+	if ex.p.ptrSlot >= 0 {
+		return ex.p.ptrSlot
+	}
+	return ex.p.tsSlot
+}
+
+// cmpKeys orders two rows by the sort keys (nulls last either way), then by
+// @ptr so results are deterministic.
+func (ex *executor) cmpKeys(a, b []Value, pa, pb Value) int {
+	for i, k := range ex.p.sort {
+		x, y := a[i], b[i]
+		switch {
+		case x.isNull() && y.isNull():
+			continue
+		case x.isNull():
+			return 1
+		case y.isNull():
+			return -1
+		}
+		c := sortCompare(x, y)
+		if k.desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return strings.Compare(pa.String(), pb.String())
+}
+
+type rowHeapState struct {
+	ex *executor
+	pt *part
+}
+
+// rowHeap is a max-heap of the worst row first.
+type rowHeap rowHeapState
+
+func (h *rowHeap) Len() int { return len(h.pt.rows) }
+func (h *rowHeap) Less(i, j int) bool {
+	a, b := h.pt.rows[i], h.pt.rows[j]
+	p := h.ex.ptrOr()
+	return h.ex.cmpKeys(a.keys, b.keys, a.vals[p], b.vals[p]) > 0
+}
+func (h *rowHeap) Swap(i, j int) { h.pt.rows[i], h.pt.rows[j] = h.pt.rows[j], h.pt.rows[i] }
+func (h *rowHeap) Push(x any)    { h.pt.rows = append(h.pt.rows, x.(*row)) }
+func (h *rowHeap) Pop() any {
+	r := h.pt.rows[len(h.pt.rows)-1]
+	h.pt.rows = h.pt.rows[:len(h.pt.rows)-1]
+	return r
+}

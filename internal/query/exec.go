@@ -1,0 +1,568 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/mailtrail/mailtrail/internal/scan"
+)
+
+// DefaultLimit is the number of rows returned when neither the query nor
+// the caller sets a limit (StartQuery's default).
+const DefaultLimit = 10000
+
+// DefaultMemoryLimit bounds the memory a query may hold in rows and groups.
+const DefaultMemoryLimit = 1 << 30
+
+// Options control one execution.
+type Options struct {
+	Account string
+	Groups  []string // log groups; empty means the SOURCE command's groups
+	// Start (inclusive) and End (exclusive) bound @timestamp in epoch ms;
+	// zero means unbounded on that side.
+	Start, End int64
+	// Limit caps the result rows (StartQuery limit); 0 means DefaultLimit.
+	Limit int
+	// Workers is how many blocks are evaluated at once; 0 means 2.
+	Workers int
+	// MemoryLimit bounds the bytes held in result rows and groups; 0 means
+	// DefaultMemoryLimit, negative means no limit.
+	MemoryLimit int64
+	// Progress, when set, is called from time to time with the statistics
+	// so far (from a scan goroutine; it must not block for long).
+	Progress func(Stats)
+}
+
+// Stats are the query statistics GetQueryResults reports.
+type Stats struct {
+	RecordsMatched float64
+	RecordsScanned float64
+	BytesScanned   float64
+}
+
+// Field is one cell of a result row; every value is a string.
+type Field struct {
+	Name  string `json:"field"`
+	Value string `json:"value"`
+}
+
+// Result is a query's answer. Rows omit the fields a record lacks; non-stats
+// rows end with @ptr.
+type Result struct {
+	Fields []string // every column that can appear, in order
+	Rows   [][]Field
+	Stats  Stats
+}
+
+// ErrMemoryLimit is returned (wrapped) when a query would hold more than
+// Options.MemoryLimit bytes.
+var ErrMemoryLimit = errors.New("query exceeds its memory limit")
+
+// Run executes q over src.
+func Run(ctx context.Context, src scan.Source, q *Query, opt Options) (*Result, error) {
+	p := q.plan
+	if p == nil {
+		return nil, errors.New("query: Run needs a query from Parse")
+	}
+	limit := opt.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	memLimit := opt.MemoryLimit
+	if memLimit == 0 {
+		memLimit = DefaultMemoryLimit
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = 2
+	}
+	groups := opt.Groups
+	if len(groups) == 0 && q.Source != nil {
+		groups = q.Source.Groups
+	}
+	start, end := scan.MinTime, scan.MaxTime
+	if q.Source != nil && q.Source.HasStart {
+		start = q.Source.Start
+	}
+	if q.Source != nil && q.Source.HasEnd && q.Source.End < math.MaxInt64 {
+		end = q.Source.End + 1 // SOURCE END= is inclusive
+	}
+	if opt.Start != 0 {
+		start = opt.Start
+	}
+	if opt.End != 0 {
+		end = opt.End
+	}
+
+	ex := &executor{p: p, start: start, end: end, memLimit: memLimit, limit: limit}
+	ex.prepare()
+	req := &scan.Request{
+		Account: opt.Account,
+		Groups:  groups,
+		Start:   start,
+		End:     end,
+		Hints:   ex.hints(),
+		Workers: workers,
+	}
+	for _, s := range p.srcSlots {
+		req.Columns = append(req.Columns, p.slotNames[s])
+	}
+	ex.parts = make([]*part, workers)
+	for i := range ex.parts {
+		ex.parts[i] = ex.newPart()
+	}
+	var blocks atomic.Int64
+	err := src.Scan(ctx, req, func(w int, b *scan.Block) error {
+		if w < 0 || w >= len(ex.parts) {
+			return fmt.Errorf("query: source used worker index %d of %d", w, len(ex.parts))
+		}
+		if err := ex.block(ex.parts[w], b); err != nil {
+			return err
+		}
+		if opt.Progress != nil && blocks.Add(1)%64 == 0 {
+			opt.Progress(ex.stats())
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := ex.finish()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Stats: ex.stats()}
+	if len(rows) > limit {
+		rows = rows[:limit]
+	}
+	for _, c := range p.out {
+		res.Fields = append(res.Fields, c.name)
+	}
+	if p.ptrSlot >= 0 {
+		res.Fields = append(res.Fields, "@ptr")
+	}
+	res.Rows = make([][]Field, 0, len(rows))
+	for _, r := range rows {
+		out := make([]Field, 0, len(p.out)+1)
+		for _, c := range p.out {
+			if v := r[c.slot]; !v.isNull() {
+				out = append(out, Field{c.name, v.String()})
+			}
+		}
+		if p.ptrSlot >= 0 {
+			if v := r[p.ptrSlot]; !v.isNull() {
+				out = append(out, Field{"@ptr", v.String()})
+			}
+		}
+		res.Rows = append(res.Rows, out)
+	}
+	return res, nil
+}
+
+// Fields returns the column names of a query's result in order, @ptr last
+// for non-stats queries.
+func (q *Query) Fields() []string {
+	var out []string
+	for _, c := range q.plan.out {
+		out = append(out, c.name)
+	}
+	if q.plan.ptrSlot >= 0 {
+		out = append(out, "@ptr")
+	}
+	return out
+}
+
+// IsStats reports whether the query's rows are aggregates (no @ptr).
+func (q *Query) IsStats() bool { return q.plan.isStats }
+
+// executor holds the compiled pipeline shared by the workers.
+type executor struct {
+	p          *plan
+	start, end int64
+	memLimit   int64
+	limit      int
+	mem        atomic.Int64
+
+	ops      []streamOp
+	sortKeys []evalFn
+	live     []int // slots copied into materialised rows
+	topK     int
+
+	// stats pivot
+	byFns   []evalFn
+	aggFns  []evalFn
+	itemFns []evalFn
+	dictKey int     // slot of a single dictionary-coded group key, or -1
+	binKey  *period // single bin() group key on @timestamp, or nil
+
+	parts []*part
+
+	scanned, matched, bytes atomic.Int64
+}
+
+// part is one worker's partial state.
+type part struct {
+	bt     batch
+	groups map[string]*group
+	keyBuf []byte
+	rows   []*row // collected or heap-ordered rows
+	ectx   ectx
+	cmpBuf []Value
+}
+
+type group struct {
+	keys []Value
+	aggs []aggState
+}
+
+type row struct {
+	vals []Value
+	keys []Value
+}
+
+func (ex *executor) newPart() *part {
+	pt := &part{groups: map[string]*group{}}
+	pt.ectx.one = -1
+	return pt
+}
+
+// streamOp is a compiled per-record command.
+type streamOp struct {
+	c        *Command
+	conj     []conjunct // filter
+	itemFns  []evalFn   // fields/display
+	noop     []bool
+	fieldFn  evalFn // parse/unnest source
+	readOnly bool
+}
+
+// conjunct is one ANDed part of a filter. When it reads a single source
+// slot it is evaluated per distinct dictionary entry or with typed loops.
+type conjunct struct {
+	fn     evalFn
+	single int // the one slot read, or -1
+	// integer comparison fast path: slot op constant
+	cmpOp string
+	cmpC  float64
+	isCmp bool
+}
+
+func (ex *executor) prepare() {
+	p := ex.p
+	written := map[int]bool{}
+	for _, c := range p.stream {
+		op := streamOp{c: c}
+		switch c.kind {
+		case cFilter:
+			for _, e := range splitAnd(c.expr) {
+				cj := conjunct{fn: compile(e), single: -1}
+				if s, ok := singleSlot(e); ok && !written[s] {
+					cj.single = s
+					if b, ok := unparen(e).(*binary); ok {
+						if r, ok := unparen(b.l).(*ref); ok && r.path == nil {
+							if l, ok := unparen(b.r).(*lit); ok && l.v.isNum() {
+								switch b.op {
+								case "=", "!=", "<", "<=", ">", ">=":
+									cj.isCmp, cj.cmpOp = true, b.op
+									cj.cmpC, _ = l.v.num()
+								}
+							}
+						}
+					}
+				}
+				op.conj = append(op.conj, cj)
+			}
+		case cFields, cDisplay:
+			for _, it := range c.items {
+				op.itemFns = append(op.itemFns, compile(it.expr))
+				r, isRef := it.expr.(*ref)
+				op.noop = append(op.noop, isRef && r.path == nil && r.slot == it.slot)
+				written[it.slot] = true
+			}
+		case cParse:
+			op.fieldFn = compile(c.field)
+			for _, s := range c.slots {
+				written[s] = true
+			}
+		case cUnnest:
+			op.fieldFn = compile(c.field)
+			written[c.intoS] = true
+		}
+		ex.ops = append(ex.ops, op)
+	}
+	switch p.pivot {
+	case pivotSort:
+		for _, k := range p.sort {
+			ex.sortKeys = append(ex.sortKeys, compile(k.expr))
+		}
+		ex.topK = p.topK
+		if ex.topK < 0 {
+			ex.topK = ex.limit
+		}
+		// Rows keep what the output and the later commands read.
+		live := map[int]bool{p.tsSlot: true}
+		for _, c := range p.out {
+			live[c.slot] = true
+		}
+		if p.ptrSlot >= 0 {
+			live[p.ptrSlot] = true
+		}
+		for _, c := range p.post {
+			for _, s := range cmdSlots(c) {
+				live[s] = true
+			}
+		}
+		for s := range live {
+			ex.live = append(ex.live, s)
+		}
+		slices.Sort(ex.live)
+	case pivotStats:
+		st := p.stats
+		ex.dictKey = -1
+		for _, it := range st.by {
+			ex.byFns = append(ex.byFns, compile(it.expr))
+		}
+		if len(st.by) == 1 {
+			if r, ok := unparen(st.by[0].expr).(*ref); ok && r.path == nil && !written[r.slot] && slices.Contains(p.srcSlots, r.slot) {
+				ex.dictKey = r.slot
+			}
+			if cl, ok := unparen(st.by[0].expr).(*call); ok && cl.name == "bin" && !written[p.tsSlot] {
+				if per, ok := cl.args[1].(*period); ok && per.months == 0 {
+					ex.binKey = per
+				}
+			}
+		}
+		for _, a := range st.aggs {
+			if a.star || len(a.args) == 0 {
+				ex.aggFns = append(ex.aggFns, nil)
+			} else {
+				ex.aggFns = append(ex.aggFns, compile(a.args[0]))
+			}
+		}
+		for _, it := range st.items {
+			ex.itemFns = append(ex.itemFns, compile(it.expr))
+		}
+	}
+}
+
+// cmdSlots lists the slots a command reads or writes.
+func cmdSlots(c *Command) []int {
+	var out []int
+	var exprs []Expr
+	switch c.kind {
+	case cFields, cDisplay, cStats:
+		for _, it := range append(append([]*item(nil), c.items...), c.by...) {
+			exprs = append(exprs, it.expr)
+			out = append(out, it.slot)
+		}
+		for _, a := range c.aggs {
+			exprs = append(exprs, a.args...)
+		}
+	case cFilter:
+		exprs = append(exprs, c.expr)
+	case cSort:
+		for _, k := range c.sort {
+			exprs = append(exprs, k.expr)
+		}
+	case cDedup:
+		exprs = append(exprs, c.dedup...)
+	case cParse:
+		exprs = append(exprs, c.field)
+		out = append(out, c.slots...)
+	case cUnnest, cUnmask:
+		exprs = append(exprs, c.field)
+		if c.kind == cUnnest {
+			out = append(out, c.intoS)
+		}
+	}
+	for _, e := range exprs {
+		slotsOf(e, &out)
+	}
+	return out
+}
+
+func slotsOf(e Expr, out *[]int) {
+	switch x := e.(type) {
+	case *ref:
+		*out = append(*out, x.slot)
+	case *paren:
+		slotsOf(x.x, out)
+	case *unary:
+		slotsOf(x.x, out)
+	case *binary:
+		slotsOf(x.l, out)
+		slotsOf(x.r, out)
+	case *match:
+		slotsOf(x.x, out)
+	case *inList:
+		slotsOf(x.x, out)
+	case *call:
+		for _, a := range x.args {
+			slotsOf(a, out)
+		}
+	case *aggCall:
+		for _, a := range x.args {
+			slotsOf(a, out)
+		}
+	}
+}
+
+func splitAnd(e Expr) []Expr {
+	if b, ok := unparen(e).(*binary); ok && b.op == "and" {
+		return append(splitAnd(b.l), splitAnd(b.r)...)
+	}
+	return []Expr{e}
+}
+
+// singleSlot reports the one slot e reads (whole value, no JSON path).
+func singleSlot(e Expr) (int, bool) {
+	var refs []*ref
+	var walk func(Expr) bool
+	walk = func(e Expr) bool {
+		switch x := e.(type) {
+		case *ref:
+			if x.path != nil {
+				return false
+			}
+			refs = append(refs, x)
+		case *paren:
+			return walk(x.x)
+		case *unary:
+			return walk(x.x)
+		case *binary:
+			return walk(x.l) && walk(x.r)
+		case *match:
+			return walk(x.x)
+		case *inList:
+			return walk(x.x)
+		case *call:
+			for _, a := range x.args {
+				if !walk(a) {
+					return false
+				}
+			}
+		case *aggCall:
+			return false
+		}
+		return true
+	}
+	if !walk(e) || len(refs) == 0 {
+		return 0, false
+	}
+	for _, r := range refs[1:] {
+		if r.slot != refs[0].slot {
+			return 0, false
+		}
+	}
+	return refs[0].slot, true
+}
+
+// hints derives block-skipping predicates from the leading filters.
+func (ex *executor) hints() []scan.Hint {
+	var hs []scan.Hint
+	written := map[int]bool{}
+	src := map[int]bool{}
+	for _, s := range ex.p.srcSlots {
+		src[s] = true
+	}
+	for _, c := range ex.p.stream {
+		switch c.kind {
+		case cFilter:
+			for _, e := range splitAnd(c.expr) {
+				if h, ok := hintOf(e); ok {
+					s := ex.p.slotIdx[h.Field]
+					if src[s] && !written[s] && !strings.HasPrefix(h.Field, "@") {
+						hs = append(hs, h)
+					}
+				}
+			}
+		case cFields, cDisplay:
+			for _, it := range c.items {
+				written[it.slot] = true
+			}
+		case cParse:
+			for _, s := range c.slots {
+				written[s] = true
+			}
+		case cUnnest:
+			written[c.intoS] = true
+		}
+	}
+	return hs
+}
+
+func hintOf(e Expr) (scan.Hint, bool) {
+	e = unparen(e)
+	switch x := e.(type) {
+	case *binary:
+		r, ok := unparen(x.l).(*ref)
+		l, ok2 := unparen(x.r).(*lit)
+		if !ok || !ok2 || r.path != nil {
+			return scan.Hint{}, false
+		}
+		switch x.op {
+		case "=":
+			if l.v.k == kStr {
+				return scan.Hint{Op: scan.HintEq, Field: r.name, Str: l.v.s}, true
+			}
+			f, _ := l.v.num()
+			return scan.Hint{Op: scan.HintEq, Field: r.name, Num: f, IsNum: true, Str: l.v.String()}, true
+		case "<", "<=", ">", ">=":
+			f, ok := l.v.num()
+			if !ok || l.v.k == kStr {
+				return scan.Hint{}, false
+			}
+			h := scan.Hint{Op: scan.HintRange, Field: r.name, Lo: math.Inf(-1), Hi: math.Inf(1)}
+			if x.op[0] == '<' {
+				h.Hi = f
+			} else {
+				h.Lo = f
+			}
+			return h, true
+		}
+	case *match:
+		r, ok := unparen(x.x).(*ref)
+		if ok && r.path == nil && !x.not && x.re == nil {
+			return scan.Hint{Op: scan.HintContains, Field: r.name, Str: x.sub}, true
+		}
+	case *inList:
+		r, ok := unparen(x.x).(*ref)
+		if ok && r.path == nil && !x.not {
+			h := scan.Hint{Op: scan.HintIn, Field: r.name}
+			for _, v := range x.list {
+				h.Set = append(h.Set, v.String())
+			}
+			return h, true
+		}
+	case *call:
+		if x.name == "ispresent" && len(x.args) == 1 {
+			if r, ok := unparen(x.args[0]).(*ref); ok && r.path == nil {
+				return scan.Hint{Op: scan.HintPresent, Field: r.name}, true
+			}
+		}
+	}
+	return scan.Hint{}, false
+}
+
+func (ex *executor) stats() Stats {
+	return Stats{
+		RecordsMatched: float64(ex.matched.Load()),
+		RecordsScanned: float64(ex.scanned.Load()),
+		BytesScanned:   float64(ex.bytes.Load()),
+	}
+}
+
+func (ex *executor) charge(n int64) error {
+	if ex.memLimit < 0 {
+		return nil
+	}
+	if ex.mem.Add(n) > ex.memLimit {
+		return fmt.Errorf("%w: it would hold more than %d MiB of rows and groups; narrow the time range, add a filter or lower the limit", ErrMemoryLimit, ex.memLimit>>20)
+	}
+	return nil
+}

@@ -1,0 +1,303 @@
+package query
+
+import (
+	"slices"
+	"sort"
+	"strings"
+)
+
+// finish merges the workers' partial states and runs the commands after
+// the pivot on the merged rows.
+func (ex *executor) finish() ([][]Value, error) {
+	p := ex.p
+	var rows [][]Value
+	switch p.pivot {
+	case pivotStats:
+		merged := ex.parts[0].groups
+		for _, pt := range ex.parts[1:] {
+			for k, g := range pt.groups {
+				if m, ok := merged[k]; ok {
+					for i, a := range m.aggs {
+						a.merge(g.aggs[i])
+					}
+				} else {
+					merged[k] = g
+				}
+			}
+		}
+		gs := make([]*group, 0, len(merged))
+		for _, g := range merged {
+			gs = append(gs, g)
+		}
+		if len(gs) == 0 && len(p.stats.by) == 0 {
+			// stats without by over no records: one row of empty aggregates.
+			g := &group{aggs: make([]aggState, len(p.stats.aggs))}
+			for i, a := range p.stats.aggs {
+				g.aggs[i] = newAgg(a)
+			}
+			gs = append(gs, g)
+		}
+		rows = statsRows(p, p.stats, gs, ex.itemFns)
+	case pivotSort:
+		var all []*row
+		for _, pt := range ex.parts {
+			all = append(all, pt.rows...)
+		}
+		pr := ex.ptrOr()
+		sort.SliceStable(all, func(i, j int) bool {
+			return ex.cmpKeys(all[i].keys, all[j].keys, all[i].vals[pr], all[j].vals[pr]) < 0
+		})
+		if ex.topK > 0 && len(all) > ex.topK {
+			all = all[:ex.topK]
+		}
+		rows = make([][]Value, len(all))
+		for i, r := range all {
+			rows[i] = r.vals
+		}
+	}
+	return runPost(p, p.post, rows, len(p.slotNames))
+}
+
+// statsRows turns groups into rows, ordered by bucket (newest first) when
+// the first key is bin(), otherwise by the group keys ascending.
+func statsRows(p *plan, st *Command, gs []*group, itemFns []evalFn) [][]Value {
+	desc := isBin(st)
+	sort.Slice(gs, func(i, j int) bool {
+		for k := range gs[i].keys {
+			a, b := gs[i].keys[k], gs[j].keys[k]
+			var c int
+			switch {
+			case a.isNull() && b.isNull():
+				continue
+			case a.isNull():
+				return false
+			case b.isNull():
+				return true
+			}
+			c = sortCompare(a, b)
+			if k == 0 && desc {
+				c = -c
+			}
+			if c != 0 {
+				return c < 0
+			}
+		}
+		return false
+	})
+	rows := make([][]Value, len(gs))
+	res := make([]Value, len(st.aggs))
+	for gi, g := range gs {
+		r := make([]Value, len(p.slotNames))
+		for i, it := range st.by {
+			r[it.slot] = g.keys[i]
+		}
+		for i, a := range g.aggs {
+			res[i] = a.result()
+		}
+		c := &ectx{row: r, one: -1, aggRes: res}
+		for i, it := range st.items {
+			r[it.slot] = itemFns[i](c)
+		}
+		rows[gi] = r
+	}
+	return rows
+}
+
+// runPost runs commands on materialised rows.
+func runPost(p *plan, cmds []*Command, rows [][]Value, nslots int) ([][]Value, error) {
+	for _, c := range cmds {
+		switch c.kind {
+		case cFilter:
+			f := compile(c.expr)
+			out := rows[:0]
+			for _, r := range rows {
+				if f(&ectx{row: r, one: -1}).truthy() {
+					out = append(out, r)
+				}
+			}
+			rows = out
+		case cFields, cDisplay:
+			for i, it := range c.items {
+				_ = i
+				f := compile(it.expr)
+				for _, r := range rows {
+					r[it.slot] = f(&ectx{row: r, one: -1})
+				}
+			}
+		case cParse:
+			f := compile(c.field)
+			var caps []string
+			for _, r := range rows {
+				v := f(&ectx{row: r, one: -1})
+				for _, s := range c.slots {
+					r[s] = null
+				}
+				if v.isNull() {
+					continue
+				}
+				caps = parseMatch(c, v.String(), caps[:0])
+				for i, s := range c.slots {
+					if caps != nil && caps[i] != "\x00" {
+						r[s] = vStr(caps[i])
+					}
+				}
+			}
+		case cUnnest:
+			f := compile(c.field)
+			var out [][]Value
+			for _, r := range rows {
+				v := f(&ectx{row: r, one: -1})
+				if v.isNull() {
+					continue
+				}
+				if l, ok := v.j.([]any); ok && v.k == kJSON {
+					for _, e := range l {
+						nr := slices.Clone(r)
+						nr[c.intoS] = fromJSON(e)
+						out = append(out, nr)
+					}
+					continue
+				}
+				nr := slices.Clone(r)
+				nr[c.intoS] = v
+				out = append(out, nr)
+			}
+			rows = out
+		case cSort:
+			fns := make([]evalFn, len(c.sort))
+			for i, k := range c.sort {
+				fns[i] = compile(k.expr)
+			}
+			keys := make([][]Value, len(rows))
+			for i, r := range rows {
+				keys[i] = make([]Value, len(fns))
+				for j, f := range fns {
+					keys[i][j] = f(&ectx{row: r, one: -1})
+				}
+			}
+			idx := make([]int, len(rows))
+			for i := range idx {
+				idx[i] = i
+			}
+			sort.SliceStable(idx, func(a, b int) bool {
+				ka, kb := keys[idx[a]], keys[idx[b]]
+				for j, k := range c.sort {
+					x, y := ka[j], kb[j]
+					switch {
+					case x.isNull() && y.isNull():
+						continue
+					case x.isNull():
+						return false
+					case y.isNull():
+						return true
+					}
+					n := sortCompare(x, y)
+					if k.desc {
+						n = -n
+					}
+					if n != 0 {
+						return n < 0
+					}
+				}
+				return false
+			})
+			out := make([][]Value, len(rows))
+			for i, j := range idx {
+				out[i] = rows[j]
+			}
+			rows = out
+		case cLimit:
+			if len(rows) > c.n {
+				rows = rows[:c.n]
+			}
+		case cDedup:
+			fns := make([]evalFn, len(c.dedup))
+			for i, e := range c.dedup {
+				fns[i] = compile(e)
+			}
+			seen := map[string]bool{}
+			out := rows[:0]
+			var kb []byte
+			keys := make([]Value, len(fns))
+		rowLoop:
+			for _, r := range rows {
+				for i, f := range fns {
+					keys[i] = f(&ectx{row: r, one: -1})
+					if keys[i].isNull() {
+						out = append(out, r) // nulls are never duplicates
+						continue rowLoop
+					}
+				}
+				kb = encodeKey(kb[:0], keys)
+				if seen[string(kb)] {
+					continue
+				}
+				seen[string(kb)] = true
+				out = append(out, r)
+			}
+			rows = out
+		case cStats:
+			rows = postStats(p, c, rows)
+		}
+	}
+	return rows, nil
+}
+
+// postStats runs a second stats over the rows of the first.
+func postStats(p *plan, st *Command, rows [][]Value) [][]Value {
+	byFns := make([]evalFn, len(st.by))
+	for i, it := range st.by {
+		byFns[i] = compile(it.expr)
+	}
+	aggFns := make([]evalFn, len(st.aggs))
+	for i, a := range st.aggs {
+		if !a.star && len(a.args) > 0 {
+			aggFns[i] = compile(a.args[0])
+		}
+	}
+	groups := map[string]*group{}
+	var order []*group
+	var kb []byte
+	keys := make([]Value, len(byFns))
+	for _, r := range rows {
+		c := &ectx{row: r, one: -1}
+		for i, f := range byFns {
+			keys[i] = f(c)
+		}
+		kb = encodeKey(kb[:0], keys)
+		g := groups[string(kb)]
+		if g == nil {
+			g = &group{keys: slices.Clone(keys), aggs: make([]aggState, len(st.aggs))}
+			for i, a := range st.aggs {
+				g.aggs[i] = newAgg(a)
+			}
+			groups[string(kb)] = g
+			order = append(order, g)
+		}
+		var ts int64
+		if v := r[p.tsSlot]; v.k == kTime || v.k == kInt {
+			ts = v.i
+		}
+		for i, a := range g.aggs {
+			if aggFns[i] == nil {
+				a.add(null, ts)
+			} else {
+				a.add(aggFns[i](c), ts)
+			}
+		}
+	}
+	if len(order) == 0 && len(st.by) == 0 {
+		g := &group{aggs: make([]aggState, len(st.aggs))}
+		for i, a := range st.aggs {
+			g.aggs[i] = newAgg(a)
+		}
+		order = append(order, g)
+	}
+	itemFns := make([]evalFn, len(st.items))
+	for i, it := range st.items {
+		itemFns[i] = compile(it.expr)
+	}
+	return statsRows(p, st, order, itemFns)
+}
+
+var _ = strings.Compare
