@@ -45,7 +45,7 @@ type mbx struct {
 	user, owner  int
 	impersonator string
 	proto, ip    string
-	agent        string // "" for transport-side access
+	agent        string // "" for transport-side access (no client)
 	action       string
 	objectType   string
 	item         uint64 // 0: no item
@@ -63,9 +63,9 @@ func (g *Generator) appendMailbox(b []byte, m *mbx) []byte {
 	}
 	b = appendKV(b, "protocol", m.proto)
 	b = appendKV(b, "source_ip", m.ip)
-	if m.agent != "" {
-		b = appendKS(b, "user_agent", m.agent)
-	}
+	// Transport-side access has no client; the key stays, empty, because
+	// every mailbox access record carries a user_agent.
+	b = appendKS(b, "user_agent", m.agent)
 	b = appendKV(b, "action", m.action)
 	b = appendKV(b, "owner_id", users[m.owner].id)
 	b = appendKV(b, "object_type", m.objectType)

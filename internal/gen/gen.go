@@ -23,7 +23,7 @@ const (
 // LogType returns the log type as WorkMail names it for delivery sources
 // (formats.md §1.1; note the two without the WORKMAIL_ prefix). Email
 // events are not a vended audit log and have no such name; they are
-// reported as "EMAIL_EVENT_LOGS", which is ours.
+// reported as "WORKMAIL_EMAIL_EVENT_LOGS", the name internal/event uses.
 func (k Kind) LogType() string {
 	switch k {
 	case KindMailboxAccess:
@@ -37,7 +37,7 @@ func (k Kind) LogType() string {
 	case KindPersonalAccessToken:
 		return "WORKMAIL_PERSONAL_ACCESS_TOKEN_LOGS"
 	case KindEmailEvent:
-		return "EMAIL_EVENT_LOGS"
+		return "WORKMAIL_EMAIL_EVENT_LOGS"
 	}
 	return "UNKNOWN"
 }

@@ -383,3 +383,38 @@ func TestWriteError(t *testing.T) {
 		t.Fatalf("WriteTo on a failing writer: err = %v", err)
 	}
 }
+
+func jsonUnmarshalNumber(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
+}
+
+func deepEqualJSON(x, y any) bool {
+	switch a := x.(type) {
+	case map[string]any:
+		b, ok := y.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, v := range a {
+			if w, ok := b[k]; !ok || !deepEqualJSON(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		b, ok := y.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !deepEqualJSON(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	default:
+		return x == y
+	}
+}
