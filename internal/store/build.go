@@ -1,0 +1,472 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"strconv"
+	"unsafe"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/mailtrail/mailtrail/internal/scan"
+)
+
+// System columns of a block, stored in this order before the user columns.
+const (
+	sysTS     = iota // @timestamp, int
+	sysIngest        // @ingestionTime, int
+	sysSeq           // event sequence number (stable @ptr), int
+	sysStream        // stream id, int
+	sysShape         // 0: message stored whole in sysRaw; k: shapes[k-1]
+	sysRaw           // string, rows with shape 0 only
+	sysShapes        // the shape table (not a column)
+	nSys
+)
+
+// Leaf kinds in a shape: how to print the column value back.
+const (
+	lkStr     = 's' // "<string>" with no escapes
+	lkStrEsc  = 'S' // "<string>" escaped by appendJSONEscaped
+	lkInt     = 'i'
+	lkFloat   = 'f' // strconv 'f' shortest
+	lkBool    = 'b' // 1 → true, 0 → false
+	maxLeaves = scan.DefaultMaxLeaves
+)
+
+// builder turns sorted rows into an encoded block. One builder per worker.
+type builder struct {
+	fl     scan.Flattener
+	cols   []*colData
+	colIdx map[string]int
+	pool   []*colData
+
+	shapeIdx map[string]int
+	shapes   [][]byte
+
+	key     []byte
+	touched []int
+	esc     []byte
+	num     []byte
+	dict    map[string]uint32
+	payload []byte
+	emitFn  func([]byte, scan.Leaf)
+
+	// per-row state for emit
+	row     int32
+	msg     []byte
+	ok      bool
+	prevEnd int
+	nleaves int
+}
+
+func newBuilder() *builder {
+	b := &builder{colIdx: map[string]int{}, shapeIdx: map[string]int{}, dict: map[string]uint32{}}
+	b.emitFn = b.emit
+	return b
+}
+
+func (b *builder) reset() {
+	for _, c := range b.cols {
+		b.pool = append(b.pool, c)
+	}
+	b.cols = b.cols[:0]
+	clear(b.colIdx)
+	clear(b.shapeIdx)
+	b.shapes = b.shapes[:0]
+}
+
+func (b *builder) col(path []byte) (int, *colData) {
+	if ci, ok := b.colIdx[string(path)]; ok {
+		return ci, b.cols[ci]
+	}
+	var c *colData
+	if n := len(b.pool); n > 0 {
+		c = b.pool[n-1]
+		b.pool = b.pool[:n-1]
+	} else {
+		c = &colData{}
+	}
+	c.reset(string(path))
+	ci := len(b.cols)
+	b.cols = append(b.cols, c)
+	b.colIdx[c.name] = ci
+	return ci, c
+}
+
+// fastInt parses a canonical JSON integer literal of at most 18 digits.
+func fastInt(raw []byte) (int64, bool) {
+	s := raw
+	neg := false
+	if len(s) > 0 && s[0] == '-' {
+		neg = true
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 18 || (s[0] == '0' && (len(s) > 1 || neg)) {
+		return 0, false
+	}
+	var v int64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// appendJSONEscaped writes s as the inside of a JSON string the way most
+// encoders do: \" \\ \b \f \n \r \t, other control bytes as \u00xx.
+func appendJSONEscaped(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			if c < 0x20 {
+				dst = append(dst, '\\', 'u', '0', '0', hexdigits[c>>4], hexdigits[c&15])
+			} else {
+				dst = append(dst, c)
+			}
+		}
+	}
+	return dst
+}
+
+func (b *builder) emit(path []byte, l scan.Leaf) {
+	b.nleaves++
+	ci, c := b.col(path)
+	if n := len(c.rows); n > 0 && c.rows[n-1] == b.row {
+		// A repeated key: the later value wins (as in a map), and the
+		// message can no longer be rebuilt from one value per column.
+		c.pop()
+		b.ok = false
+	} else {
+		b.touched = append(b.touched, ci)
+	}
+	var kind byte
+	switch l.Kind {
+	case scan.LeafString:
+		c.addStr(b.row, l.Str)
+		if len(l.Raw) == len(l.Str)+2 {
+			kind = lkStr
+		} else {
+			b.esc = append(b.esc[:0], '"')
+			b.esc = appendJSONEscaped(b.esc, unsafe.String(unsafe.SliceData(l.Str), len(l.Str)))
+			b.esc = append(b.esc, '"')
+			if string(b.esc) == string(l.Raw) {
+				kind = lkStrEsc
+			} else {
+				b.ok = false
+			}
+		}
+	case scan.LeafNumber:
+		if v, ok := fastInt(l.Raw); ok {
+			c.addInt(b.row, v)
+			kind = lkInt
+		} else {
+			v := scan.NumberValue(l.Raw)
+			c.addValue(b.row, v)
+			switch v.Kind {
+			case scan.KindInt:
+				b.num = strconv.AppendInt(b.num[:0], v.I, 10)
+				kind = lkInt
+			case scan.KindFloat:
+				b.num = strconv.AppendFloat(b.num[:0], v.F, 'f', -1, 64)
+				kind = lkFloat
+			default:
+				b.ok = false
+			}
+			if b.ok && string(b.num) != string(l.Raw) {
+				b.ok = false
+			}
+		}
+	case scan.LeafTrue:
+		c.addInt(b.row, 1)
+		kind = lkBool
+	case scan.LeafFalse:
+		c.addInt(b.row, 0)
+		kind = lkBool
+	}
+	if !b.ok {
+		return
+	}
+	off := cap(b.msg) - cap(l.Raw)
+	if off < b.prevEnd || off+len(l.Raw) > len(b.msg) || len(l.Raw) == 0 || unsafe.SliceData(l.Raw) != &b.msg[off] {
+		b.ok = false
+		return
+	}
+	b.key = binary.AppendUvarint(b.key, uint64(off-b.prevEnd))
+	b.key = append(b.key, b.msg[b.prevEnd:off]...)
+	b.key = binary.AppendUvarint(b.key, uint64(ci))
+	b.key = append(b.key, kind)
+	b.prevEnd = off + len(l.Raw)
+}
+
+// addRow flattens one message into the columns and returns its shape code
+// (0 when the message must be stored whole).
+func (b *builder) addRow(row int32, msg []byte) int64 {
+	b.row = row
+	b.msg = msg[:len(msg):len(msg)]
+	b.ok = true
+	b.prevEnd = 0
+	b.nleaves = 0
+	b.key = b.key[:0]
+	b.touched = b.touched[:0]
+	err := b.fl.Flatten(b.msg, b.emitFn)
+	if err != nil {
+		// Not a JSON object: discard any leaves already emitted.
+		for _, ci := range b.touched {
+			b.cols[ci].pop()
+		}
+		return 0
+	}
+	if !b.ok || b.nleaves >= maxLeaves {
+		return 0
+	}
+	b.key = binary.AppendUvarint(b.key, uint64(len(b.msg)-b.prevEnd))
+	b.key = append(b.key, b.msg[b.prevEnd:]...)
+	code, ok := b.shapeIdx[string(b.key)]
+	if !ok {
+		code = len(b.shapes)
+		k := string(b.key)
+		b.shapeIdx[k] = code
+		b.shapes = append(b.shapes, []byte(k))
+	}
+	return int64(code) + 1
+}
+
+// blockOut is an encoded block: chunks with offsets relative to data.
+type blockOut struct {
+	data []byte
+	idx  blockIndex
+}
+
+type chunkRef struct{ off, n int64 }
+
+type colIndex struct {
+	name     string
+	typ      scan.Type
+	count    int
+	chunk    chunkRef
+	hasNum   bool
+	min, max float64
+	bloom    chunkRef
+	small    []string
+}
+
+type blockIndex struct {
+	rows             int
+	minTime, maxTime int64
+	minSeq, maxSeq   uint64
+	msgBytes         int64
+	streams          []uint32 // distinct stream ids, ascending
+	sys              [nSys]chunkRef
+	cols             []colIndex
+	byName           map[string]int
+}
+
+func (bi *blockIndex) col(name string) *colIndex {
+	if i, ok := bi.byName[name]; ok {
+		return &bi.cols[i]
+	}
+	return nil
+}
+
+// buildBlock encodes rows (sorted by time) into a block.
+func (b *builder) buildBlock(rows []memRow, enc *zstd.Encoder) (blockOut, error) {
+	b.reset()
+	n := len(rows)
+	out := blockOut{idx: blockIndex{rows: n, minTime: math.MaxInt64, maxTime: math.MinInt64, minSeq: math.MaxUint64}}
+	ts := make([]int64, n)
+	sys := [sysRaw + 1]*colData{}
+	for i := range sys {
+		sys[i] = &colData{}
+	}
+	streams := map[uint32]bool{}
+	for i := range rows {
+		r := &rows[i]
+		ts[i] = r.ts
+		sys[sysTS].addInt(int32(i), r.ts)
+		sys[sysIngest].addInt(int32(i), r.ingest)
+		sys[sysSeq].addInt(int32(i), int64(r.seq))
+		sys[sysStream].addInt(int32(i), int64(r.stream))
+		streams[r.stream] = true
+		out.idx.minTime = min(out.idx.minTime, r.ts)
+		out.idx.maxTime = max(out.idx.maxTime, r.ts)
+		out.idx.minSeq = min(out.idx.minSeq, r.seq)
+		out.idx.maxSeq = max(out.idx.maxSeq, r.seq)
+		out.idx.msgBytes += int64(len(r.msg))
+		shape := b.addRow(int32(i), r.msg)
+		sys[sysShape].addInt(int32(i), shape)
+		if shape == 0 {
+			sys[sysRaw].addStr(int32(i), r.msg)
+		}
+	}
+	for id := range streams {
+		out.idx.streams = append(out.idx.streams, id)
+	}
+	sortU32(out.idx.streams)
+
+	put := func(payload []byte, compress bool) chunkRef {
+		start := len(out.data)
+		out.data = append(out.data, 0, 0, 0, 0)
+		if compress {
+			out.data = enc.EncodeAll(payload, out.data)
+		} else {
+			out.data = append(out.data, payload...)
+		}
+		binary.LittleEndian.PutUint32(out.data[start:], crc32.Checksum(out.data[start+4:], castagnoli))
+		return chunkRef{off: int64(start), n: int64(len(out.data) - start)}
+	}
+	for i := sysTS; i <= sysRaw; i++ {
+		tsArg := ts
+		if i == sysTS {
+			tsArg = nil
+		}
+		p, _ := encodeColumn(b.payload[:0], sys[i], n, tsArg, b.dict)
+		b.payload = p
+		out.idx.sys[i] = put(p, true)
+	}
+	p := binary.AppendUvarint(b.payload[:0], uint64(len(b.shapes)))
+	for _, s := range b.shapes {
+		p = binary.AppendUvarint(p, uint64(len(s)))
+		p = append(p, s...)
+	}
+	b.payload = p
+	out.idx.sys[sysShapes] = put(p, true)
+
+	out.idx.cols = make([]colIndex, len(b.cols))
+	out.idx.byName = make(map[string]int, len(b.cols))
+	for i, c := range b.cols {
+		p, st := encodeColumn(b.payload[:0], c, n, ts, b.dict)
+		b.payload = p
+		ci := colIndex{name: c.name, typ: st.typ, count: st.count, hasNum: st.hasNum, min: st.min, max: st.max, small: st.small}
+		ci.chunk = put(p, true)
+		if len(st.bloom) > 0 && st.small == nil {
+			ci.bloom = put(st.bloom, false)
+		}
+		out.idx.cols[i] = ci
+		out.idx.byName[c.name] = i
+	}
+	return out, nil
+}
+
+func sortU32(a []uint32) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+// shapeDef is a parsed shape: the bytes around each leaf of a message.
+type shapeDef struct {
+	leaves []shapeLeaf
+	tail   []byte
+}
+
+type shapeLeaf struct {
+	gap  []byte
+	col  int
+	kind byte
+}
+
+func parseShapes(p []byte, ncols int) ([]shapeDef, error) {
+	r := &chunkReader{b: p}
+	n := r.uvarint()
+	if n > uint64(len(p)) {
+		return nil, fmt.Errorf("shape count %d exceeds chunk", n)
+	}
+	out := make([]shapeDef, 0, n)
+	for k := uint64(0); k < n && r.err == nil; k++ {
+		s := r.bytes(r.uvarint())
+		sr := &chunkReader{b: s}
+		var d shapeDef
+		for sr.err == nil {
+			gap := sr.bytes(sr.uvarint())
+			if sr.i == len(s) {
+				d.tail = gap
+				break
+			}
+			ci := sr.uvarint()
+			kind := sr.byte1()
+			if sr.err == nil && ci >= uint64(ncols) {
+				sr.fail("shape %d refers to column %d of %d", k, ci, ncols)
+			}
+			switch kind {
+			case lkStr, lkStrEsc, lkInt, lkFloat, lkBool:
+			default:
+				sr.fail("shape %d: unknown leaf kind %q", k, kind)
+			}
+			d.leaves = append(d.leaves, shapeLeaf{gap: gap, col: int(ci), kind: kind})
+		}
+		if sr.err != nil {
+			return nil, sr.err
+		}
+		out = append(out, d)
+	}
+	if r.err == nil && r.i != len(p) {
+		r.fail("trailing bytes in shape table")
+	}
+	return out, r.err
+}
+
+// render rebuilds row's message from its shape and the decoded columns.
+func (d *shapeDef) render(dst []byte, cols []*scan.Column, row int) ([]byte, error) {
+	for _, l := range d.leaves {
+		dst = append(dst, l.gap...)
+		c := cols[l.col]
+		if c == nil || !c.Has(row) {
+			return dst, fmt.Errorf("shape refers to a value missing from column %d at row %d", l.col, row)
+		}
+		v := c.Value(row)
+		switch l.kind {
+		case lkStr, lkStrEsc:
+			if v.Kind != scan.KindString {
+				return dst, fmt.Errorf("row %d: string leaf in a %v value", row, v.Kind)
+			}
+			dst = append(dst, '"')
+			if l.kind == lkStr {
+				dst = append(dst, v.S...)
+			} else {
+				dst = appendJSONEscaped(dst, v.S)
+			}
+			dst = append(dst, '"')
+		case lkInt:
+			if v.Kind != scan.KindInt {
+				return dst, fmt.Errorf("row %d: int leaf in a non-int value", row)
+			}
+			dst = strconv.AppendInt(dst, v.I, 10)
+		case lkFloat:
+			if v.Kind != scan.KindFloat {
+				return dst, fmt.Errorf("row %d: float leaf in a non-float value", row)
+			}
+			dst = strconv.AppendFloat(dst, v.F, 'f', -1, 64)
+		case lkBool:
+			if v.Kind != scan.KindInt {
+				return dst, fmt.Errorf("row %d: boolean leaf in a non-int value", row)
+			}
+			if v.I != 0 {
+				dst = append(dst, "true"...)
+			} else {
+				dst = append(dst, "false"...)
+			}
+		}
+	}
+	return append(dst, d.tail...), nil
+}

@@ -1,0 +1,630 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+	"unsafe"
+
+	"github.com/mailtrail/mailtrail/internal/scan"
+)
+
+// Column chunk encodings (doc/segment.md). A chunk is, before compression:
+// u8 presence (0 every row present, 1 bitmap of (rows+7)/8 bytes follows),
+// then the present values in one of these encodings.
+const (
+	encInt   = 1 // u8 mode + zigzag varints (plain, delta, or minus @timestamp)
+	encFloat = 2 // 8-byte little-endian IEEE 754 each
+	encStr   = 3 // uvarint lengths, then the bytes
+	encUUID  = 4 // 16 bytes each (canonical lowercase 8-4-4-4-12 text)
+	encDict  = 5 // uvarint n, u8 value encoding (encStr/encUUID) + values, u8 width, codes
+	encMixed = 6 // per value: u8 kind (1 string, 2 int, 3 float) + value
+)
+
+const (
+	intPlain   = 0
+	intDelta   = 1
+	intMinusTS = 2
+)
+
+// value kinds inside a column builder
+const (
+	vkStr   = 1
+	vkInt   = 2
+	vkFloat = 4
+)
+
+// colData is one column of a block being built: the values of the rows that
+// have the field, in row order.
+type colData struct {
+	name    string
+	rows    []int32
+	kinds   []uint8 // per value
+	kindSet uint8
+	ints    []int64
+	floats  []float64
+	strOff  []uint32 // end offsets into strBuf
+	strBuf  []byte
+}
+
+func (c *colData) reset(name string) {
+	c.name = name
+	c.rows = c.rows[:0]
+	c.kinds = c.kinds[:0]
+	c.kindSet = 0
+	c.ints = c.ints[:0]
+	c.floats = c.floats[:0]
+	c.strOff = c.strOff[:0]
+	c.strBuf = c.strBuf[:0]
+}
+
+func (c *colData) addStr(row int32, s []byte) {
+	c.rows = append(c.rows, row)
+	c.kinds = append(c.kinds, vkStr)
+	c.kindSet |= vkStr
+	c.strBuf = append(c.strBuf, s...)
+	c.strOff = append(c.strOff, uint32(len(c.strBuf)))
+}
+
+func (c *colData) addInt(row int32, v int64) {
+	c.rows = append(c.rows, row)
+	c.kinds = append(c.kinds, vkInt)
+	c.kindSet |= vkInt
+	c.ints = append(c.ints, v)
+}
+
+func (c *colData) addFloat(row int32, v float64) {
+	c.rows = append(c.rows, row)
+	c.kinds = append(c.kinds, vkFloat)
+	c.kindSet |= vkFloat
+	c.floats = append(c.floats, v)
+}
+
+func (c *colData) addValue(row int32, v scan.Value) {
+	switch v.Kind {
+	case scan.KindString:
+		c.addStr(row, unsafe.Slice(unsafe.StringData(v.S), len(v.S)))
+	case scan.KindInt:
+		c.addInt(row, v.I)
+	case scan.KindFloat:
+		c.addFloat(row, v.F)
+	}
+}
+
+// pop removes the last value (used when a row is rolled back or a key
+// repeats within a message).
+func (c *colData) pop() {
+	n := len(c.kinds) - 1
+	switch c.kinds[n] {
+	case vkStr:
+		c.strOff = c.strOff[:len(c.strOff)-1]
+		end := uint32(0)
+		if len(c.strOff) > 0 {
+			end = c.strOff[len(c.strOff)-1]
+		}
+		c.strBuf = c.strBuf[:end]
+	case vkInt:
+		c.ints = c.ints[:len(c.ints)-1]
+	case vkFloat:
+		c.floats = c.floats[:len(c.floats)-1]
+	}
+	c.kinds = c.kinds[:n]
+	c.rows = c.rows[:n]
+	c.kindSet = 0
+	for _, k := range c.kinds {
+		c.kindSet |= k
+	}
+}
+
+func (c *colData) str(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = c.strOff[i-1]
+	}
+	return c.strBuf[start:c.strOff[i]]
+}
+
+// colStats are the block-skipping statistics of a column.
+type colStats struct {
+	typ      scan.Type
+	count    int
+	hasNum   bool
+	min, max float64
+	bloom    []byte   // over string values, nil when none
+	small    []string // the distinct values of a small dictionary
+}
+
+func isUUID(b []byte) bool {
+	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
+		return false
+	}
+	for i, c := range b {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			continue
+		}
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func hexVal(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'a' + 10
+}
+
+func appendUUIDBytes(dst, s []byte) []byte {
+	var out [16]byte
+	j := 0
+	for i := 0; i < 36; i++ {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			continue
+		}
+		out[j/2] |= hexVal(s[i]) << (4 * uint(1-j%2))
+		j++
+	}
+	return append(dst, out[:]...)
+}
+
+const hexdigits = "0123456789abcdef"
+
+func appendUUIDText(dst, u []byte) []byte {
+	for i, c := range u[:16] {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexdigits[c>>4], hexdigits[c&15])
+	}
+	return dst
+}
+
+func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+func uvarintLen(u uint64) int { return (bits.Len64(u|1) + 6) / 7 }
+
+// encodeColumn appends the chunk payload for c (over nrows rows) to dst.
+// ts holds the block's @timestamp per row, for the minus-timestamp mode.
+func encodeColumn(dst []byte, c *colData, nrows int, ts []int64, dictScratch map[string]uint32) ([]byte, colStats) {
+	st := colStats{count: len(c.rows)}
+	if len(c.rows) == nrows {
+		dst = append(dst, 0)
+	} else {
+		dst = append(dst, 1)
+		bm := make([]byte, (nrows+7)/8)
+		for _, r := range c.rows {
+			bm[r>>3] |= 1 << (uint(r) & 7)
+		}
+		dst = append(dst, bm...)
+	}
+	switch c.kindSet {
+	case vkInt:
+		st.typ = scan.TypeInt
+		st.hasNum = true
+		st.min, st.max = math.Inf(1), math.Inf(-1)
+		var plain, delta, minus int
+		prev := int64(0)
+		for i, v := range c.ints {
+			plain += uvarintLen(zigzag(v))
+			delta += uvarintLen(zigzag(v - prev))
+			if ts != nil {
+				minus += uvarintLen(zigzag(v - ts[c.rows[i]]))
+			}
+			prev = v
+			f := float64(v)
+			st.min = math.Min(st.min, f)
+			st.max = math.Max(st.max, f)
+		}
+		mode := intPlain
+		if delta < plain {
+			mode = intDelta
+		}
+		if ts != nil && minus < min(plain, delta) {
+			mode = intMinusTS
+		}
+		dst = append(dst, encInt, byte(mode))
+		prev = 0
+		for i, v := range c.ints {
+			switch mode {
+			case intPlain:
+				dst = binary.AppendUvarint(dst, zigzag(v))
+			case intDelta:
+				dst = binary.AppendUvarint(dst, zigzag(v-prev))
+				prev = v
+			case intMinusTS:
+				dst = binary.AppendUvarint(dst, zigzag(v-ts[c.rows[i]]))
+			}
+		}
+	case vkFloat:
+		st.typ = scan.TypeFloat
+		st.hasNum = true
+		st.min, st.max = math.Inf(1), math.Inf(-1)
+		dst = append(dst, encFloat)
+		for _, v := range c.floats {
+			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v))
+			if !math.IsNaN(v) {
+				st.min = math.Min(st.min, v)
+				st.max = math.Max(st.max, v)
+			}
+		}
+	case vkStr:
+		dst, st = encodeStrings(dst, c, st, dictScratch)
+	default:
+		st.typ = scan.TypeMixed
+		dst = append(dst, encMixed)
+		var si, ii, fi int
+		for _, k := range c.kinds {
+			switch k {
+			case vkStr:
+				s := c.str(si)
+				si++
+				dst = append(dst, 1)
+				dst = binary.AppendUvarint(dst, uint64(len(s)))
+				dst = append(dst, s...)
+			case vkInt:
+				dst = append(dst, 2)
+				dst = binary.AppendVarint(dst, c.ints[ii])
+				ii++
+			case vkFloat:
+				dst = append(dst, 3)
+				dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(c.floats[fi]))
+				fi++
+			}
+		}
+	}
+	return dst, st
+}
+
+func encodeStrings(dst []byte, c *colData, st colStats, dict map[string]uint32) ([]byte, colStats) {
+	n := len(c.strOff)
+	allUUID := true
+	clear(dict)
+	limit := n / 2
+	if limit < 16 {
+		limit = 16
+	}
+	var order [][]byte
+	codes := make([]uint32, n)
+	useDict := true
+	for i := 0; i < n; i++ {
+		s := c.str(i)
+		if allUUID && !isUUID(s) {
+			allUUID = false
+		}
+		if useDict {
+			code, ok := dict[string(s)]
+			if !ok {
+				if len(order) >= limit || len(order) >= 1<<20 {
+					useDict = false
+					continue
+				}
+				code = uint32(len(order))
+				dict[string(s)] = code
+				order = append(order, s)
+			}
+			codes[i] = code
+		}
+	}
+	if useDict && len(order) > n/2 && n > 32 {
+		useDict = false
+	}
+	var bl bloom
+	if useDict {
+		st.typ = scan.TypeDict
+		bl = newBloom(len(order))
+		small := len(order) <= 64
+		total := 0
+		for _, s := range order {
+			bl.add(s)
+			total += len(s)
+		}
+		if small && total <= 4096 {
+			st.small = make([]string, len(order))
+			for i, s := range order {
+				st.small[i] = string(s)
+			}
+		}
+		dst = append(dst, encDict)
+		dst = binary.AppendUvarint(dst, uint64(len(order)))
+		if allUUID {
+			dst = append(dst, encUUID)
+			for _, s := range order {
+				dst = appendUUIDBytes(dst, s)
+			}
+		} else {
+			dst = append(dst, encStr)
+			for _, s := range order {
+				dst = binary.AppendUvarint(dst, uint64(len(s)))
+			}
+			for _, s := range order {
+				dst = append(dst, s...)
+			}
+		}
+		switch {
+		case len(order) <= 1<<8:
+			dst = append(dst, 1)
+			for _, c := range codes {
+				dst = append(dst, byte(c))
+			}
+		case len(order) <= 1<<16:
+			dst = append(dst, 2)
+			for _, c := range codes {
+				dst = binary.LittleEndian.AppendUint16(dst, uint16(c))
+			}
+		default:
+			dst = append(dst, 4)
+			for _, c := range codes {
+				dst = binary.LittleEndian.AppendUint32(dst, c)
+			}
+		}
+	} else {
+		st.typ = scan.TypeString
+		bl = newBloom(n)
+		for i := 0; i < n; i++ {
+			bl.add(c.str(i))
+		}
+		if allUUID {
+			dst = append(dst, encUUID)
+			for i := 0; i < n; i++ {
+				dst = appendUUIDBytes(dst, c.str(i))
+			}
+		} else {
+			dst = append(dst, encStr)
+			for i := 0; i < n; i++ {
+				dst = binary.AppendUvarint(dst, uint64(len(c.str(i))))
+			}
+			dst = append(dst, c.strBuf...)
+		}
+	}
+	st.bloom = bl
+	return dst, st
+}
+
+// chunkReader walks a decompressed chunk payload; every read is bounds
+// checked so a corrupt chunk yields an error, never a panic.
+type chunkReader struct {
+	b   []byte
+	i   int
+	err error
+}
+
+func (r *chunkReader) fail(format string, a ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("at chunk byte %d: %s", r.i, fmt.Sprintf(format, a...))
+	}
+}
+
+func (r *chunkReader) byte1() byte {
+	if r.err != nil || r.i >= len(r.b) {
+		r.fail("unexpected end of chunk")
+		return 0
+	}
+	r.i++
+	return r.b[r.i-1]
+}
+
+func (r *chunkReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b[r.i:])
+	if n <= 0 {
+		r.fail("bad varint")
+		return 0
+	}
+	r.i += n
+	return v
+}
+
+func (r *chunkReader) bytes(n uint64) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)-r.i) {
+		r.fail("%d bytes wanted, %d left", n, len(r.b)-r.i)
+		return nil
+	}
+	r.i += int(n)
+	return r.b[r.i-int(n) : r.i]
+}
+
+// decodeColumn turns a chunk payload into a scan.Column over nrows rows.
+// ts is the block's @timestamp column (needed by the minus-timestamp mode).
+func decodeColumn(p []byte, nrows int, ts []int64) (*scan.Column, error) {
+	r := &chunkReader{b: p}
+	col := &scan.Column{}
+	var present []int32
+	switch r.byte1() {
+	case 0:
+		present = nil
+	case 1:
+		bm := r.bytes(uint64((nrows + 7) / 8))
+		if r.err != nil {
+			return nil, r.err
+		}
+		col.Present = scan.NewBitmap(nrows)
+		for i := 0; i < nrows; i++ {
+			if bm[i>>3]&(1<<(uint(i)&7)) != 0 {
+				col.Present.Set(i)
+				present = append(present, int32(i))
+			}
+		}
+		if present == nil {
+			present = []int32{}
+		}
+	default:
+		r.fail("bad presence byte")
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	n := nrows
+	if present != nil {
+		n = len(present)
+	}
+	row := func(i int) int {
+		if present == nil {
+			return i
+		}
+		return int(present[i])
+	}
+	switch enc := r.byte1(); enc {
+	case encInt:
+		mode := r.byte1()
+		if mode > intMinusTS {
+			r.fail("bad int mode %d", mode)
+		}
+		if mode == intMinusTS && len(ts) < nrows {
+			r.fail("minus-timestamp int column without timestamps")
+		}
+		col.Type = scan.TypeInt
+		col.Ints = make([]int64, nrows)
+		prev := int64(0)
+		for i := 0; i < n && r.err == nil; i++ {
+			v := unzigzag(r.uvarint())
+			switch mode {
+			case intDelta:
+				v += prev
+				prev = v
+			case intMinusTS:
+				v += ts[row(i)]
+			}
+			col.Ints[row(i)] = v
+		}
+	case encFloat:
+		col.Type = scan.TypeFloat
+		col.Floats = make([]float64, nrows)
+		b := r.bytes(uint64(n) * 8)
+		for i := 0; i < n && r.err == nil; i++ {
+			col.Floats[row(i)] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+	case encStr, encUUID:
+		col.Type = scan.TypeString
+		col.Strs = make([]string, nrows)
+		vals := readStrings(r, enc, n)
+		for i := 0; i < n && r.err == nil; i++ {
+			col.Strs[row(i)] = vals[i]
+		}
+	case encDict:
+		col.Type = scan.TypeDict
+		nd := r.uvarint()
+		if nd > uint64(len(p)) {
+			r.fail("dictionary size %d exceeds chunk", nd)
+			return nil, r.err
+		}
+		venc := r.byte1()
+		if venc != encStr && venc != encUUID {
+			r.fail("bad dictionary value encoding %d", venc)
+		}
+		col.Dict = readStrings(r, venc, int(nd))
+		w := r.byte1()
+		if w != 1 && w != 2 && w != 4 {
+			r.fail("bad code width %d", w)
+			return nil, r.err
+		}
+		b := r.bytes(uint64(n) * uint64(w))
+		col.Codes = make([]uint32, nrows)
+		for i := 0; i < n && r.err == nil; i++ {
+			var c uint32
+			switch w {
+			case 1:
+				c = uint32(b[i])
+			case 2:
+				c = uint32(binary.LittleEndian.Uint16(b[2*i:]))
+			case 4:
+				c = binary.LittleEndian.Uint32(b[4*i:])
+			}
+			if uint64(c) >= nd {
+				r.fail("code %d out of dictionary range %d", c, nd)
+				break
+			}
+			col.Codes[row(i)] = c
+		}
+	case encMixed:
+		col.Type = scan.TypeMixed
+		col.Values = make([]scan.Value, nrows)
+		for i := 0; i < n && r.err == nil; i++ {
+			switch r.byte1() {
+			case 1:
+				col.Values[row(i)] = scan.Str(string(r.bytes(r.uvarint())))
+			case 2:
+				if r.err == nil {
+					v, k := binary.Varint(r.b[r.i:])
+					if k <= 0 {
+						r.fail("bad varint")
+					}
+					r.i += max(k, 0)
+					col.Values[row(i)] = scan.Int(v)
+				}
+			case 3:
+				b := r.bytes(8)
+				if r.err == nil {
+					col.Values[row(i)] = scan.Float(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+				}
+			default:
+				r.fail("bad mixed value kind")
+			}
+		}
+	default:
+		r.fail("unknown column encoding %d", enc)
+	}
+	if r.err == nil && r.i != len(p) {
+		r.fail("%d trailing bytes", len(p)-r.i)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return col, nil
+}
+
+func readStrings(r *chunkReader, enc byte, n int) []string {
+	if r.err != nil {
+		return nil
+	}
+	if enc == encUUID {
+		b := r.bytes(uint64(n) * 16)
+		if r.err != nil {
+			return nil
+		}
+		buf := make([]byte, 0, n*36)
+		for i := 0; i < n; i++ {
+			buf = appendUUIDText(buf, b[16*i:])
+		}
+		all := unsafe.String(unsafe.SliceData(buf), len(buf))
+		out := make([]string, n)
+		for i := range out {
+			out[i] = all[36*i : 36*i+36]
+		}
+		return out
+	}
+	if uint64(n) > uint64(len(r.b)) {
+		r.fail("string count %d exceeds chunk", n)
+		return nil
+	}
+	lens := make([]uint64, n)
+	total := uint64(0)
+	for i := range lens {
+		lens[i] = r.uvarint()
+		if lens[i] > uint64(len(r.b)) {
+			r.fail("string length %d exceeds chunk", lens[i])
+			return nil
+		}
+		total += lens[i]
+	}
+	b := r.bytes(total)
+	if r.err != nil {
+		return nil
+	}
+	all := string(b)
+	out := make([]string, n)
+	off := uint64(0)
+	for i, l := range lens {
+		out[i] = all[off : off+l]
+		off += l
+	}
+	return out
+}

@@ -1,0 +1,39 @@
+// Package store is mailtrail's embedded log store: CloudWatch-Logs-shaped
+// accounts, log groups, log streams and events, kept durable in a
+// write-ahead log and compacted into immutable, compressed, columnar segment
+// files that the query engine scans through scan.Source.
+//
+// # Write path
+//
+// Append validates a batch, encodes it as one WAL frame (s2-compressed,
+// CRC-32C checksummed) outside any lock, then, under the store mutex,
+// stamps sequence numbers, queues the frame for the WAL writer and inserts
+// the events into the active memtable. A single writer goroutine writes all
+// queued frames and fsyncs once per round, so concurrent Append callers share
+// one fsync (group commit). Append returns only after the fsync covering its
+// frame succeeded.
+//
+// When the memtable is large or old the writer swaps it, in the same critical
+// section in which it takes the queued frames, and starts a new WAL file. So
+// a WAL file holds exactly the events of the memtables before the swap, and
+// once those are in segments (and the manifest says so) the file is deleted.
+//
+// # Segments
+//
+// The flusher sorts each frozen memtable by log group and UTC day, then by
+// time, and writes one segment per (group, day): blocks of up to
+// Options.BlockRows events whose JSON messages are flattened with
+// scan.Flattener into typed columns (dictionary, UUID, string, int, float,
+// mixed), each column chunk zstd-compressed and checksummed. A message is not
+// stored a second time when it can be rebuilt byte for byte from its columns
+// and a per-block "shape" (the bytes between its leaves); that is checked at
+// ingest, and messages that cannot be rebuilt are stored whole. The file
+// formats are specified in internal/store/doc/.
+//
+// # Lifecycle
+//
+// A background goroutine merges small segments of the same (group, day),
+// rewrites segments that hold rows of deleted streams, and drops segments
+// that have passed their group's retention. Segment files are reference
+// counted so scans keep reading files that a merge has replaced.
+package store

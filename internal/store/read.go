@@ -1,0 +1,714 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/mailtrail/mailtrail/internal/scan"
+)
+
+var _ scan.Source = (*Store)(nil)
+
+// readGroup is what a reader needs of one group, captured under Store.mu.
+type readGroup struct {
+	g       *group
+	log     string // "<account>:<name>"
+	segs    []*segment
+	streams map[uint32]string
+	deleted map[uint32]bool
+}
+
+func (rg *readGroup) release() {
+	for _, seg := range rg.segs {
+		seg.release()
+	}
+}
+
+// snapshot captures the segments (including images of memtable rows) of a
+// group that may hold events in [start, end).
+func (s *Store) snapshot(account, name string, start, end int64) (*readGroup, error) {
+	s.mu.Lock()
+	g, err := s.groupLocked(account, name)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	rg := &readGroup{g: g, log: account + ":" + name, streams: map[uint32]string{}, deleted: map[uint32]bool{}}
+	for id, st := range g.byID {
+		rg.streams[id] = st.Name
+	}
+	for id := range g.Deleted {
+		rg.deleted[id] = true
+	}
+	for _, seg := range g.Segments {
+		if seg.meta.MaxTime >= start && seg.meta.MinTime < end {
+			seg.acquire()
+			rg.segs = append(rg.segs, seg)
+		}
+	}
+	type memSnap struct {
+		mg *memGroup
+		n  int
+	}
+	var mems []memSnap
+	for _, m := range append(append([]*memtable(nil), s.frozen...), s.mem) {
+		if mg := m.groups[g.ID]; mg != nil && len(mg.rows) > 0 {
+			mems = append(mems, memSnap{mg, len(mg.rows)})
+		}
+	}
+	s.mu.Unlock()
+	for _, ms := range mems {
+		seg, err := ms.mg.image(ms.n, g.ID)
+		if err != nil {
+			rg.release()
+			return nil, err
+		}
+		rg.segs = append(rg.segs, seg)
+	}
+	return rg, nil
+}
+
+// image returns a columnar in-memory segment of the first n rows.
+func (mg *memGroup) image(n int, gid uint32) (*segment, error) {
+	mg.cacheMu.Lock()
+	defer mg.cacheMu.Unlock()
+	if mg.cached != nil && mg.cachedRows == n {
+		mg.cached.acquire()
+		return mg.cached, nil
+	}
+	rows := append([]memRow(nil), mg.rows[:n]...)
+	tasks := splitTasks(gid, rows)
+	b := newBuilder()
+	var blocks []blockOut
+	for _, t := range tasks {
+		for lo := 0; lo < len(t.rows); lo += 32768 {
+			out, err := b.buildBlock(t.rows[lo:min(lo+32768, len(t.rows))], readEncoder)
+			if err != nil {
+				return nil, err
+			}
+			blocks = append(blocks, out)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := writeSegment(&buf, blocks); err != nil {
+		return nil, err
+	}
+	seg, err := memSegment("memtable", buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	seg.meta.MinTime, seg.meta.MaxTime = math.MinInt64, math.MaxInt64
+	if mg.cached != nil {
+		mg.cached.release()
+	}
+	mg.cached, mg.cachedRows = seg, n
+	seg.acquire()
+	return seg, nil
+}
+
+var readEncoder = newEncoderFast()
+
+// ---------------------------------------------------------------- pointers
+
+func formatPtr(gid uint32, ts int64, seq uint64) string {
+	var b [30]byte
+	p := binary.AppendUvarint(b[:0], uint64(gid))
+	p = binary.AppendVarint(p, ts)
+	p = binary.AppendUvarint(p, seq)
+	return base64.RawURLEncoding.EncodeToString(p)
+}
+
+func parsePtr(ptr string) (gid uint32, ts int64, seq uint64, err error) {
+	b, err := base64.RawURLEncoding.DecodeString(ptr)
+	bad := fmt.Errorf("%w: malformed log record pointer %q", ErrInvalid, ptr)
+	if err != nil {
+		return 0, 0, 0, bad
+	}
+	g, n := binary.Uvarint(b)
+	if n <= 0 || g > math.MaxUint32 {
+		return 0, 0, 0, bad
+	}
+	b = b[n:]
+	ts, n = binary.Varint(b)
+	if n <= 0 {
+		return 0, 0, 0, bad
+	}
+	b = b[n:]
+	seq, n = binary.Uvarint(b)
+	if n <= 0 || n != len(b) {
+		return 0, 0, 0, bad
+	}
+	return uint32(g), ts, seq, nil
+}
+
+// ---------------------------------------------------------------- Scan
+
+type scanJob struct {
+	rg  *readGroup
+	seg *segment
+	bi  *blockIndex
+}
+
+// Scan implements scan.Source.
+func (s *Store) Scan(ctx context.Context, req *scan.Request, fn func(worker int, b *scan.Block) error) error {
+	var rgs []*readGroup
+	defer func() {
+		for _, rg := range rgs {
+			rg.release()
+		}
+	}()
+	var jobs []scanJob
+	for _, name := range req.Groups {
+		rg, err := s.snapshot(req.Account, name, req.Start, req.End)
+		if err != nil {
+			return err
+		}
+		rgs = append(rgs, rg)
+		for _, seg := range rg.segs {
+			for i := range seg.blocks {
+				bi := &seg.blocks[i]
+				if bi.maxTime < req.Start || bi.minTime >= req.End || !blockMayMatch(seg, bi, req.Hints) {
+					continue
+				}
+				jobs = append(jobs, scanJob{rg, seg, bi})
+			}
+		}
+	}
+	workers := max(req.Workers, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan scanJob)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var firstErr error
+	fail := func(err error) {
+		once.Do(func() { firstErr = err; cancel() })
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for j := range ch {
+				if ctx.Err() != nil {
+					continue
+				}
+				b, err := s.makeBlock(j, req.Columns, req.AllColumns)
+				if err == nil && b != nil {
+					err = fn(w, b)
+				}
+				if err != nil {
+					fail(err)
+				}
+			}
+		}(w)
+	}
+loop:
+	for _, j := range jobs {
+		select {
+		case ch <- j:
+		case <-ctx.Done():
+			break loop
+		}
+	}
+	close(ch)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+var systemFields = []string{"@timestamp", "@ingestionTime", "@message", "@logStream", "@log", "@ptr"}
+
+// makeBlock decodes the wanted columns of one block.
+func (s *Store) makeBlock(j scanJob, want []string, all bool) (*scan.Block, error) {
+	seg, bi, rg := j.seg, j.bi, j.rg
+	tsc, err := seg.readSys(bi, sysTS, nil)
+	if err != nil {
+		return nil, err
+	}
+	ts := tsc.Ints
+	names := want
+	if all {
+		names = make([]string, 0, len(bi.cols)+len(systemFields))
+		names = append(names, systemFields...)
+		for i := range bi.cols {
+			names = append(names, bi.cols[i].name)
+		}
+	}
+	b := &scan.Block{Rows: bi.rows, MinTime: bi.minTime, MaxTime: bi.maxTime, MessageBytes: bi.msgBytes, Columns: make(map[string]*scan.Column, len(names))}
+	var stream []int64
+	needStream := false
+	for _, id := range bi.streams {
+		if rg.deleted[id] {
+			needStream = true
+		}
+	}
+	var fb *fullBlock
+	sysCol := func(k int) ([]int64, error) {
+		c, err := seg.readSys(bi, k, ts)
+		if err != nil {
+			return nil, err
+		}
+		return c.Ints, nil
+	}
+	for _, name := range names {
+		if _, done := b.Columns[name]; done {
+			continue
+		}
+		var col *scan.Column
+		switch name {
+		case "@timestamp":
+			col = &scan.Column{Type: scan.TypeInt, Ints: ts}
+		case "@ingestionTime":
+			v, err := sysCol(sysIngest)
+			if err != nil {
+				return nil, err
+			}
+			col = &scan.Column{Type: scan.TypeInt, Ints: v}
+		case "@logStream":
+			if stream == nil {
+				if stream, err = sysCol(sysStream); err != nil {
+					return nil, err
+				}
+			}
+			col = &scan.Column{Type: scan.TypeDict, Codes: make([]uint32, bi.rows)}
+			code := map[int64]uint32{}
+			for i, id := range stream {
+				c, ok := code[id]
+				if !ok {
+					c = uint32(len(col.Dict))
+					code[id] = c
+					col.Dict = append(col.Dict, rg.streams[uint32(id)])
+				}
+				col.Codes[i] = c
+			}
+		case "@log":
+			col = &scan.Column{Type: scan.TypeDict, Dict: []string{rg.log}, Codes: make([]uint32, bi.rows)}
+		case "@ptr":
+			seq, err := sysCol(sysSeq)
+			if err != nil {
+				return nil, err
+			}
+			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, bi.rows)}
+			for i := range seq {
+				col.Strs[i] = formatPtr(rg.g.ID, ts[i], uint64(seq[i]))
+			}
+		case "@message":
+			if fb == nil {
+				if fb, err = seg.readBlock(bi, true); err != nil {
+					return nil, err
+				}
+			}
+			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, bi.rows)}
+			var buf []byte
+			offs := make([]int, bi.rows+1)
+			for i := 0; i < bi.rows; i++ {
+				if buf, err = fb.message(buf, i); err != nil {
+					return nil, err
+				}
+				offs[i+1] = len(buf)
+			}
+			all := string(buf)
+			for i := 0; i < bi.rows; i++ {
+				col.Strs[i] = all[offs[i]:offs[i+1]]
+			}
+		default:
+			ci, ok := bi.byName[name]
+			if !ok {
+				continue
+			}
+			if fb != nil {
+				col = fb.cols[ci]
+			} else if col, err = seg.readCol(bi, ci, ts); err != nil {
+				return nil, err
+			}
+		}
+		b.Columns[name] = col
+	}
+	if needStream {
+		if stream == nil {
+			if stream, err = sysCol(sysStream); err != nil {
+				return nil, err
+			}
+		}
+		var keep []int
+		for i, id := range stream {
+			if !rg.deleted[uint32(id)] {
+				keep = append(keep, i)
+			}
+		}
+		if len(keep) == 0 {
+			return nil, nil
+		}
+		for name, c := range b.Columns {
+			b.Columns[name] = compactColumn(c, keep)
+		}
+		b.Rows = len(keep)
+	}
+	return b, nil
+}
+
+// compactColumn keeps only the given rows.
+func compactColumn(c *scan.Column, keep []int) *scan.Column {
+	out := &scan.Column{Type: c.Type, Dict: c.Dict}
+	if c.Present != nil {
+		out.Present = scan.NewBitmap(len(keep))
+		for i, r := range keep {
+			if c.Present.Get(r) {
+				out.Present.Set(i)
+			}
+		}
+	}
+	switch c.Type {
+	case scan.TypeString:
+		out.Strs = pick(c.Strs, keep)
+	case scan.TypeDict:
+		out.Codes = pick(c.Codes, keep)
+	case scan.TypeInt:
+		out.Ints = pick(c.Ints, keep)
+	case scan.TypeFloat:
+		out.Floats = pick(c.Floats, keep)
+	case scan.TypeMixed:
+		out.Values = pick(c.Values, keep)
+	}
+	return out
+}
+
+func pick[T any](v []T, keep []int) []T {
+	out := make([]T, len(keep))
+	for i, r := range keep {
+		out[i] = v[r]
+	}
+	return out
+}
+
+// ---------------------------------------------------------------- hints
+
+// blockMayMatch reports whether some row of the block may satisfy every
+// hint. It errs towards true: statistics it cannot read never skip.
+func blockMayMatch(seg *segment, bi *blockIndex, hints []scan.Hint) bool {
+	for i := range hints {
+		h := &hints[i]
+		if h.Field == "@timestamp" && h.Op == scan.HintRange {
+			if float64(bi.maxTime) < h.Lo || float64(bi.minTime) > h.Hi {
+				return false
+			}
+			continue
+		}
+		if strings.HasPrefix(h.Field, "@") && !strings.HasPrefix(h.Field, "@@") {
+			continue // other system fields: no statistics
+		}
+		c := bi.col(h.Field)
+		if c == nil || c.count == 0 {
+			if h.Op == scan.HintEq || h.Op == scan.HintIn || h.Op == scan.HintContains || h.Op == scan.HintPresent || h.Op == scan.HintRange {
+				return false // a missing field matches no comparison
+			}
+			continue
+		}
+		if !colMayMatch(seg, c, h) {
+			return false
+		}
+	}
+	return true
+}
+
+func isStringType(t scan.Type) bool { return t == scan.TypeString || t == scan.TypeDict }
+
+func colMayMatch(seg *segment, c *colIndex, h *scan.Hint) bool {
+	switch h.Op {
+	case scan.HintPresent:
+		return true
+	case scan.HintRange:
+		if c.hasNum {
+			return !(c.max < h.Lo || c.min > h.Hi)
+		}
+		if c.small != nil {
+			for _, v := range c.small {
+				if f, err := strconv.ParseFloat(v, 64); err == nil && f >= h.Lo && f <= h.Hi {
+					return true
+				}
+			}
+			return false
+		}
+		return true
+	case scan.HintEq:
+		if h.IsNum {
+			if c.hasNum {
+				return h.Num >= c.min && h.Num <= c.max
+			}
+			if c.small != nil {
+				for _, v := range c.small {
+					if f, err := strconv.ParseFloat(v, 64); err == nil && f == h.Num {
+						return true
+					}
+				}
+				return false
+			}
+			return true
+		}
+		return strMayMatch(seg, c, []string{h.Str})
+	case scan.HintIn:
+		return strMayMatch(seg, c, h.Set)
+	case scan.HintContains:
+		if c.small != nil {
+			for _, v := range c.small {
+				if strings.Contains(v, h.Str) {
+					return true
+				}
+			}
+			return false
+		}
+		return true
+	}
+	return true
+}
+
+// strMayMatch: may the column hold a value whose string form is one of vals?
+func strMayMatch(seg *segment, c *colIndex, vals []string) bool {
+	switch {
+	case c.hasNum:
+		for _, v := range vals {
+			if f, err := strconv.ParseFloat(v, 64); err == nil && f >= c.min && f <= c.max {
+				return true
+			}
+		}
+		return false
+	case isStringType(c.typ) && c.small != nil:
+		for _, v := range vals {
+			if slices.Contains(c.small, v) {
+				return true
+			}
+		}
+		return false
+	case isStringType(c.typ) && c.bloom.n > 0:
+		bl, err := seg.readChunk(c.bloom, false, "bloom filter")
+		if err != nil {
+			return true
+		}
+		for _, v := range vals {
+			if bloom(bl).mayContain([]byte(v)) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// ---------------------------------------------------------------- Fields
+
+// Fields implements scan.Source: the fields of the groups' events in
+// [start, end) with how many events carry each. Counts are per block and
+// include rows of the blocks that overlap the range.
+func (s *Store) Fields(ctx context.Context, account string, groups []string, start, end int64) ([]scan.FieldInfo, error) {
+	acc := map[string]*scan.FieldInfo{}
+	var total int64
+	for _, name := range groups {
+		rg, err := s.snapshot(account, name, start, end)
+		if err != nil {
+			return nil, err
+		}
+		for _, seg := range rg.segs {
+			for i := range seg.blocks {
+				bi := &seg.blocks[i]
+				if bi.maxTime < start || bi.minTime >= end {
+					continue
+				}
+				total += int64(bi.rows)
+				for k := range bi.cols {
+					c := &bi.cols[k]
+					t := c.typ
+					if t == scan.TypeDict {
+						t = scan.TypeString
+					}
+					fi := acc[c.name]
+					if fi == nil {
+						fi = &scan.FieldInfo{Name: c.name, Type: t}
+						acc[c.name] = fi
+					} else if fi.Type != t {
+						fi.Type = scan.TypeMixed
+					}
+					fi.Count += int64(c.count)
+				}
+			}
+		}
+		rg.release()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	var out []scan.FieldInfo
+	if total > 0 {
+		for _, n := range []string{"@timestamp", "@ingestionTime"} {
+			out = append(out, scan.FieldInfo{Name: n, Type: scan.TypeInt, Count: total})
+		}
+		for _, n := range []string{"@message", "@logStream", "@log"} {
+			out = append(out, scan.FieldInfo{Name: n, Type: scan.TypeString, Count: total})
+		}
+	}
+	for _, fi := range acc {
+		out = append(out, *fi)
+	}
+	slices.SortFunc(out[min(len(out), 5):], func(a, b scan.FieldInfo) int { return cmp.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// ---------------------------------------------------------------- events
+
+// GetLogEvents calls fn for the stream's events with start <= timestamp <
+// end in time order (ties in ingestion order) until fn returns false.
+func (s *Store) GetLogEvents(account, groupName, streamName string, start, end int64, fn func(ts, ingest int64, msg []byte) bool) error {
+	s.mu.Lock()
+	g, err := s.groupLocked(account, groupName)
+	var sid uint32
+	if err == nil {
+		if st := g.Streams[streamName]; st != nil {
+			sid = st.ID
+		} else {
+			err = fmt.Errorf("log stream %q in log group %q: %w", streamName, groupName, ErrNotFound)
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	rg, err := s.snapshot(account, groupName, start, end)
+	if err != nil {
+		return err
+	}
+	defer rg.release()
+	// Visit blocks in order of their first timestamp, merging as we go: an
+	// event can be emitted once no unvisited block can start before it.
+	type ref struct {
+		seg *segment
+		bi  *blockIndex
+	}
+	var refs []ref
+	for _, seg := range rg.segs {
+		for i := range seg.blocks {
+			bi := &seg.blocks[i]
+			if bi.maxTime < start || bi.minTime >= end || !slices.Contains(bi.streams, sid) {
+				continue
+			}
+			refs = append(refs, ref{seg, bi})
+		}
+	}
+	slices.SortFunc(refs, func(a, b ref) int { return cmp.Compare(a.bi.minTime, b.bi.minTime) })
+	type ev struct {
+		ts, ingest int64
+		seq        int64
+		msg        []byte
+	}
+	var pending []ev
+	emit := func(upto int64) bool {
+		slices.SortFunc(pending, func(a, b ev) int {
+			if c := cmp.Compare(a.ts, b.ts); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.seq, b.seq)
+		})
+		n := 0
+		for n < len(pending) && pending[n].ts < upto {
+			if !fn(pending[n].ts, pending[n].ingest, pending[n].msg) {
+				return false
+			}
+			n++
+		}
+		pending = append(pending[:0], pending[n:]...)
+		return true
+	}
+	for _, r := range refs {
+		if !emit(r.bi.minTime) {
+			return nil
+		}
+		fb, err := r.seg.readBlock(r.bi, true)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < r.bi.rows; i++ {
+			if uint32(fb.stream[i]) != sid || fb.ts[i] < start || fb.ts[i] >= end {
+				continue
+			}
+			msg, err := fb.message(nil, i)
+			if err != nil {
+				return err
+			}
+			pending = append(pending, ev{fb.ts[i], fb.ingest[i], fb.seq[i], msg})
+		}
+	}
+	emit(math.MaxInt64)
+	return nil
+}
+
+// GetLogRecord returns every field of the event a pointer names, with
+// values rendered as Insights renders them, plus @message, @timestamp and
+// @ingestionTime (epoch ms), @logStream and @log.
+func (s *Store) GetLogRecord(account, ptr string) (map[string]string, error) {
+	gid, ts, seq, err := parsePtr(ptr)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	g := s.groupByID[gid]
+	name := ""
+	if g != nil && g.Account == account {
+		name = g.Name
+	}
+	s.mu.Unlock()
+	if name == "" {
+		return nil, fmt.Errorf("log record %q: %w", ptr, ErrNotFound)
+	}
+	rg, err := s.snapshot(account, name, ts, ts+1)
+	if err != nil {
+		return nil, err
+	}
+	defer rg.release()
+	for _, seg := range rg.segs {
+		for i := range seg.blocks {
+			bi := &seg.blocks[i]
+			if ts < bi.minTime || ts > bi.maxTime || seq < bi.minSeq || seq > bi.maxSeq {
+				continue
+			}
+			fb, err := seg.readBlock(bi, true)
+			if err != nil {
+				return nil, err
+			}
+			for r := 0; r < bi.rows; r++ {
+				if uint64(fb.seq[r]) != seq || fb.ts[r] != ts {
+					continue
+				}
+				if rg.deleted[uint32(fb.stream[r])] {
+					return nil, fmt.Errorf("log record %q: %w (stream deleted)", ptr, ErrNotFound)
+				}
+				msg, err := fb.message(nil, r)
+				if err != nil {
+					return nil, err
+				}
+				out := map[string]string{
+					"@message":       string(msg),
+					"@timestamp":     strconv.FormatInt(ts, 10),
+					"@ingestionTime": strconv.FormatInt(fb.ingest[r], 10),
+					"@logStream":     rg.streams[uint32(fb.stream[r])],
+					"@log":           rg.log,
+				}
+				for k, c := range fb.cols {
+					if c.Has(r) {
+						out[bi.cols[k].name] = c.Value(r).String()
+					}
+				}
+				return out, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("log record %q: %w", ptr, ErrNotFound)
+}
