@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -114,11 +113,37 @@ func (r Rule) clone() Rule {
 	return r
 }
 
-var (
-	reRuleName = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
-	reRoleID   = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
-	reAction   = regexp.MustCompile(`^[a-zA-Z]+$`)
-)
+// Name-like patterns of the API, checked by hand: they run on every
+// GetAccessControlEffect.
+
+// validName reports whether s matches [a-zA-Z0-9_-]+ (rule names and
+// impersonation role ids), at most max bytes.
+func validName(s string, max int) bool {
+	if len(s) == 0 || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validActionName reports whether s matches [a-zA-Z]+, 1-64 bytes.
+func validActionName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
 
 const ipv4Pattern = `^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$`
 const cidrPattern = `^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])/([0-9]|[12][0-9]|3[0-2])$`
@@ -203,7 +228,7 @@ func (r *Rule) normalize() error {
 	if utf8.RuneCountInString(r.Name) > 64 {
 		return validation(r.Name, "name", "Member must have length less than or equal to 64")
 	}
-	if !reRuleName.MatchString(r.Name) {
+	if !validName(r.Name, 64) {
 		return validation(r.Name, "name", "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+")
 	}
 	switch r.Effect {
@@ -241,7 +266,7 @@ func (r *Rule) normalize() error {
 		}
 		for i, a := range l.list {
 			member := l.member + "." + strconv.Itoa(i+1) + ".member"
-			if len(a) < 1 || len(a) > 64 || !reAction.MatchString(string(a)) {
+			if !validActionName(string(a)) {
 				return validation(a, member, "Member must satisfy regular expression pattern: [a-zA-Z]+")
 			}
 			c, ok := ParseAction(string(a))
@@ -272,7 +297,7 @@ func (r *Rule) normalize() error {
 			return err
 		}
 		for i, id := range l.list {
-			if len(id) > 64 || !reRoleID.MatchString(id) {
+			if !validName(id, 64) {
 				return validation(id, l.member+"."+strconv.Itoa(i+1)+".member", "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+")
 			}
 		}

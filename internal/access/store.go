@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mailtrail/mailtrail/internal/org"
 )
@@ -236,7 +237,7 @@ func (s *Store) DeleteRule(account, orgID, name string) error {
 	if name == "" {
 		return org.Errorf(org.CodeInvalidParameter, "Name is required")
 	}
-	if len(name) > 64 || !reRuleName.MatchString(name) {
+	if !validName(name, 64) {
 		return validation(name, "name", "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+")
 	}
 	k := orgKey{account, orgID}
@@ -316,7 +317,7 @@ func (s *Store) GetAccessControlEffect(account, orgID string, q EffectQuery) (De
 	if q.Action == "" {
 		return Decision{}, org.Errorf(org.CodeInvalidParameter, "Action is required")
 	}
-	if len(q.Action) > 64 || !reAction.MatchString(q.Action) {
+	if !validActionName(q.Action) {
 		return Decision{}, validation(q.Action, "action", "Member must satisfy regular expression pattern: [a-zA-Z]+")
 	}
 	action, ok := ParseAction(q.Action)
@@ -327,7 +328,7 @@ func (s *Store) GetAccessControlEffect(account, orgID string, q EffectQuery) (De
 		return Decision{}, org.Errorf(org.CodeInvalidParameter, "Either UserId or ImpersonationRoleId is required")
 	}
 	if q.ImpersonationRoleID != "" {
-		if len(q.ImpersonationRoleID) > 64 || !reRoleID.MatchString(q.ImpersonationRoleID) {
+		if !validName(q.ImpersonationRoleID, 64) {
 			return Decision{}, validation(q.ImpersonationRoleID, "impersonationRoleId", "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+")
 		}
 		if action != ActionEWS {
@@ -335,7 +336,7 @@ func (s *Store) GetAccessControlEffect(account, orgID string, q EffectQuery) (De
 		}
 	}
 	if q.UserID != "" {
-		if n := len([]rune(q.UserID)); n < 12 || n > 256 {
+		if n := utf8.RuneCountInString(q.UserID); n < 12 || n > 256 {
 			return Decision{}, validation(q.UserID, "userId", "Member must have length between 12 and 256")
 		}
 		if _, err := s.users.User(account, orgID, q.UserID); err != nil {

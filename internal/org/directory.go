@@ -178,7 +178,7 @@ func (d *Directory) Accounts() ([]string, error) {
 	}
 	var out []string
 	for _, e := range ents {
-		if !e.IsDir() || !reAccount.MatchString(e.Name()) {
+		if !e.IsDir() || !validAccount(e.Name()) {
 			continue
 		}
 		if _, err := os.Stat(d.path(e.Name())); err == nil {
@@ -236,7 +236,7 @@ func decodeAccount(data []byte, a *accountState) error {
 	}
 	seen := map[string]bool{}
 	for i, o := range a.Orgs {
-		if o == nil || !reOrganizationID.MatchString(o.Org.ID) {
+		if o == nil || !ValidOrganizationID(o.Org.ID) {
 			return fmt.Errorf("organizations[%d]: missing or malformed id", i)
 		}
 		if seen[o.Org.ID] {

@@ -10,17 +10,15 @@ import (
 // Patterns and limits from the WorkMail API model. Go's regexp has no
 // look-ahead, so the alias rule "must not start with d-" is checked apart.
 var (
-	reOrganizationID = regexp.MustCompile(`^m-[0-9a-f]{32}$`)
-	reAlias          = regexp.MustCompile(`^[0-9a-zA-Z]+(-[0-9a-zA-Z]+)*$`)
-	reDomainName     = regexp.MustCompile(`^[a-zA-Z0-9.-]+$`)
-	reKmsKeyArn      = regexp.MustCompile(`^arn:aws:kms:[a-z0-9-]*:[a-z0-9-]+:[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]*$`) // Go caps repeats at 1000; overall length is checked apart
-	reDirectoryID    = regexp.MustCompile(`^d-[0-9a-f]{10}$`)
-	reClientToken    = regexp.MustCompile(`^[\x21-\x7e]+$`)
-	reHostedZoneID   = regexp.MustCompile(`^[^/\\]*$`)
-	reUserName       = regexp.MustCompile(`^[\w\-.]+(@[a-zA-Z0-9.\-]+\.[a-zA-Z0-9-]{2,})?$`)
-	reEntityID       = regexp.MustCompile(`^[a-zA-Z0-9._%+@-]+$`)
-	reEmail          = regexp.MustCompile(`^[a-zA-Z0-9._%+-]{1,64}@[a-zA-Z0-9.-]+\.[a-zA-Z-]{2,}$`)
-	reAccount        = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	reAlias        = regexp.MustCompile(`^[0-9a-zA-Z]+(-[0-9a-zA-Z]+)*$`)
+	reDomainName   = regexp.MustCompile(`^[a-zA-Z0-9.-]+$`)
+	reKmsKeyArn    = regexp.MustCompile(`^arn:aws:kms:[a-z0-9-]*:[a-z0-9-]+:[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]*$`) // Go caps repeats at 1000; overall length is checked apart
+	reDirectoryID  = regexp.MustCompile(`^d-[0-9a-f]{10}$`)
+	reClientToken  = regexp.MustCompile(`^[\x21-\x7e]+$`)
+	reHostedZoneID = regexp.MustCompile(`^[^/\\]*$`)
+	reUserName     = regexp.MustCompile(`^[\w\-.]+(@[a-zA-Z0-9.\-]+\.[a-zA-Z0-9-]{2,})?$`)
+	reEntityID     = regexp.MustCompile(`^[a-zA-Z0-9._%+@-]+$`)
+	reEmail        = regexp.MustCompile(`^[a-zA-Z0-9._%+-]{1,64}@[a-zA-Z0-9.-]+\.[a-zA-Z-]{2,}$`)
 )
 
 const (
@@ -32,14 +30,40 @@ const (
 )
 
 // ValidOrganizationID reports whether id has the WorkMail organization id
-// shape (m- and 32 lower-case hex digits).
-func ValidOrganizationID(id string) bool { return reOrganizationID.MatchString(id) }
+// shape (m- and 32 lower-case hex digits). Hand-written rather than a
+// regexp: it runs on every access decision.
+func ValidOrganizationID(id string) bool {
+	if len(id) != 34 || id[0] != 'm' || id[1] != '-' {
+		return false
+	}
+	for i := 2; i < len(id); i++ {
+		c := id[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// validAccount is reAccount without the regexp, for the same reason.
+func validAccount(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 func checkOrganizationID(id string) error {
 	if id == "" {
 		return Errorf(CodeInvalidParameter, "OrganizationId is required")
 	}
-	if !reOrganizationID.MatchString(id) {
+	if !ValidOrganizationID(id) {
 		return Validation(id, "organizationId", "Member must satisfy regular expression pattern: ^m-[0-9a-f]{32}$")
 	}
 	return nil
@@ -47,7 +71,7 @@ func checkOrganizationID(id string) error {
 
 // checkAccount guards the data dir: the account id becomes a path element.
 func checkAccount(account string) error {
-	if !reAccount.MatchString(account) {
+	if !validAccount(account) {
 		return Errorf(CodeInvalidParameter, "account id %q is not 1-64 characters of [A-Za-z0-9_-]", account)
 	}
 	return nil
