@@ -143,8 +143,8 @@ func (a *aggSum) result() Value {
 }
 func (a *aggSum) size() int64 { return 40 }
 
-// aggMinMax compares numerically while every value is numeric, and as
-// strings as soon as one value is not.
+// aggMinMax compares numerically while every value is a number or a
+// numeric string, and as strings as soon as one value is not.
 type aggMinMax struct {
 	max       bool
 	numBest   Value
@@ -158,8 +158,8 @@ func (a *aggMinMax) add(v Value, _ int64) {
 	if v.isNull() {
 		return
 	}
-	if v.isNum() {
-		a.addNum(v)
+	if _, ok := v.num(); ok {
+		a.addNum(v) // numbers, and strings that read as numbers (parse output)
 	} else {
 		a.anyString = true
 	}

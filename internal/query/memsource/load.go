@@ -16,13 +16,13 @@ import (
 // file object {"Records":[...]} contributes each record. An event's time is
 // its event_timestamp (epoch ms, number or numeric string) or its eventTime
 // (RFC 3339); records with neither get the time of the previous record (0
-// for the first). name labels errors (a file name). It returns the number
+// for the first). Files carry no ingestion time, so @ingestionTime is the
+// event time. name labels errors (a file name). It returns the number
 // of events added.
 func (s *Source) LoadJSON(r io.Reader, name, account, groupName, stream string) (int, error) {
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<20))
 	n := 0
 	var last int64
-	ingest := time.Now().UnixMilli()
 	var buf bytes.Buffer
 	for {
 		var raw json.RawMessage
@@ -52,7 +52,7 @@ func (s *Source) LoadJSON(r io.Reader, name, account, groupName, stream string) 
 			if t, ok := recordTime(rec); ok {
 				last = t
 			}
-			s.Add(account, groupName, Event{Timestamp: last, IngestionTime: ingest, Stream: stream, Message: buf.String()})
+			s.Add(account, groupName, Event{Timestamp: last, IngestionTime: last, Stream: stream, Message: buf.String()})
 			n++
 		}
 	}
