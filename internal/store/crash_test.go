@@ -1,0 +1,153 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mailtrail/mailtrail/internal/scan"
+)
+
+// TestCrash kills a child process that appends from several goroutines at
+// random moments (kill -9), then reopens the store and checks that every
+// acknowledged event is present exactly once and nothing is duplicated.
+// STORE_CRASH_ROUNDS sets the number of rounds (default 20).
+func TestCrash(t *testing.T) {
+	if os.Getenv("STORE_CRASH_CHILD") != "" {
+		t.Skip("child mode")
+	}
+	rounds := 20
+	if v := os.Getenv("STORE_CRASH_ROUNDS"); v != "" {
+		rounds, _ = strconv.Atoi(v)
+	}
+	if testing.Short() {
+		rounds = 3
+	}
+	dir := t.TempDir()
+	acked := map[string]bool{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < rounds; round++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
+		cmd.Env = append(os.Environ(), "STORE_CRASH_CHILD="+dir, "STORE_CRASH_ROUND="+strconv.Itoa(round))
+		out, err := cmd.StdoutPipe()
+		must(t, err)
+		cmd.Stderr = os.Stderr
+		must(t, cmd.Start())
+		var lines []string
+		done := make(chan struct{})
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				lines = append(lines, sc.Text())
+			}
+			close(done)
+		}()
+		time.Sleep(time.Duration(150+rng.IntN(400)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+		cmd.Wait()
+		n := 0
+		for _, l := range lines {
+			var r, w, lo, hi int
+			if _, err := fmt.Sscanf(l, "ACK %d %d %d %d", &r, &w, &lo, &hi); err != nil {
+				continue
+			}
+			for k := lo; k < hi; k++ {
+				acked[fmt.Sprintf("%d-%d-%d", r, w, k)] = true
+				n++
+			}
+		}
+		// Reopen in this process and verify.
+		s := openTest(t, dir, Options{MemtableBytes: 64 << 10, BlockRows: 500, MergeSmallBytes: 1 << 20})
+		seen := map[string]int{}
+		var mu sync.Mutex
+		err = s.Scan(context.Background(), &scan.Request{Account: DefaultAccount, Groups: []string{"/crash"}, Start: scan.MinTime, End: scan.MaxTime, Columns: []string{"@message", "id"}, Workers: 2},
+			func(_ int, b *scan.Block) error {
+				mu.Lock()
+				defer mu.Unlock()
+				ids, msgs := b.Col("id"), b.Col("@message")
+				for i := 0; i < b.Rows; i++ {
+					id := ids.Value(i).S
+					if !strings.Contains(msgs.Value(i).S, `"id":"`+id+`"`) {
+						return fmt.Errorf("row %d: message %q does not match id %q", i, msgs.Value(i).S, id)
+					}
+					seen[id]++
+				}
+				return nil
+			})
+		if err != nil {
+			t.Fatalf("round %d: scan: %v", round, err)
+		}
+		missing := 0
+		for id := range acked {
+			if seen[id] != 1 {
+				missing++
+				if missing < 5 {
+					t.Errorf("round %d: acknowledged event %s seen %d times", round, id, seen[id])
+				}
+			}
+		}
+		for id, c := range seen {
+			if c != 1 {
+				t.Errorf("round %d: event %s stored %d times", round, id, c)
+			}
+		}
+		if missing > 0 || t.Failed() {
+			t.Fatalf("round %d: %d acknowledged events missing or duplicated (of %d)", round, missing, len(acked))
+		}
+		t.Logf("round %d: %d new acks, %d acked total, %d stored", round, n, len(acked), len(seen))
+		must(t, s.Close())
+	}
+}
+
+// TestCrashChild is the child side of TestCrash.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv("STORE_CRASH_CHILD")
+	if dir == "" {
+		t.Skip("only run as TestCrash's child")
+	}
+	round, _ := strconv.Atoi(os.Getenv("STORE_CRASH_ROUND"))
+	s, err := Open(dir, Options{MemtableBytes: 64 << 10, BlockRows: 500, MergeSmallBytes: 1 << 20, MaintenanceInterval: 50 * time.Millisecond})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child open:", err)
+		os.Exit(3)
+	}
+	must(t, s.EnsureLogGroup(DefaultAccount, "/crash"))
+	must(t, s.EnsureLogStream(DefaultAccount, "/crash", "a"))
+	must(t, s.EnsureLogStream(DefaultAccount, "/crash", "b"))
+	var wmu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			stream := []string{"a", "b"}[w%2]
+			for k := 0; ; {
+				n := 1 + (k*7+w)%50
+				evs := make([]Event, n)
+				for i := range evs {
+					id := fmt.Sprintf("%d-%d-%d", round, w, k+i)
+					evs[i] = Event{Timestamp: 1746057600000 + int64((k+i)*977%86400000*3), Message: []byte(`{"id":"` + id + `","w":` + strconv.Itoa(w) + `,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`)}
+				}
+				if err := s.Append(DefaultAccount, "/crash", stream, evs); err != nil {
+					fmt.Fprintln(os.Stderr, "child append:", err)
+					os.Exit(4)
+				}
+				wmu.Lock()
+				fmt.Fprintf(os.Stdout, "ACK %d %d %d %d\n", round, w, k, k+n)
+				wmu.Unlock()
+				k += n
+			}
+		}(w)
+	}
+	wg.Wait()
+}
