@@ -796,3 +796,18 @@ func FuzzParseRule(f *testing.F) {
 }
 
 func reCIDR() *regexp.Regexp { return regexp.MustCompile(cidrPattern) }
+
+func TestAPIShapes(t *testing.T) {
+	ts := time.Date(2026, 11, 22, 18, 25, 52, 0, time.UTC)
+	r := Rule{Name: "deny-imap-bob", Effect: Deny, Description: "d", IpRanges: []string{"0.0.0.0/0"}, Actions: []Action{ActionIMAP},
+		UserIds: []string{"a3a9176d-1111-4222-8333-444455556666"}, DateCreated: ts, DateModified: ts.Add(time.Second)}
+	b, _ := json.Marshal(r.API())
+	want := `{"Name":"deny-imap-bob","Effect":"DENY","Description":"d","IpRanges":["0.0.0.0/0"],"Actions":["IMAP"],"UserIds":["a3a9176d-1111-4222-8333-444455556666"],"DateCreated":1795371952,"DateModified":1795371953}`
+	if string(b) != want {
+		t.Errorf("rule API JSON:\n got %s\nwant %s", b, want)
+	}
+	b, _ = json.Marshal(Decision{Effect: Deny}.API())
+	if string(b) != `{"Effect":"DENY","MatchedRules":[]}` {
+		t.Errorf("effect API JSON = %s", b)
+	}
+}
