@@ -206,6 +206,26 @@ func canonicalQuery(dst []byte, params []queryParam, skipSignature bool) []byte 
 	return dst
 }
 
+// commonHeaderKeys maps the names SDKs sign to their canonical MIME form,
+// sparing an allocation per signed header on the hot path.
+var commonHeaderKeys = map[string]string{
+	"content-type":          "Content-Type",
+	"content-encoding":      "Content-Encoding",
+	"content-md5":           "Content-Md5",
+	"x-amz-date":            "X-Amz-Date",
+	"x-amz-target":          "X-Amz-Target",
+	"x-amz-content-sha256":  "X-Amz-Content-Sha256",
+	"x-amz-security-token":  "X-Amz-Security-Token",
+	"x-amz-user-agent":      "X-Amz-User-Agent",
+	"x-amz-json-version":    "X-Amz-Json-Version",
+	"amz-sdk-invocation-id": "Amz-Sdk-Invocation-Id",
+	"amz-sdk-request":       "Amz-Sdk-Request",
+	"accept":                "Accept",
+	"accept-encoding":       "Accept-Encoding",
+	"user-agent":            "User-Agent",
+	"date":                  "Date",
+}
+
 // headerValues returns the values of a signed header as the client saw them.
 // Go's server lifts some headers out of r.Header (Host into r.Host,
 // Transfer-Encoding into r.TransferEncoding), so those are read back from
@@ -233,7 +253,11 @@ func headerValues(r *http.Request, lname string) ([]string, bool) {
 		}
 		return nil, false
 	}
-	if v, ok := r.Header[textproto.CanonicalMIMEHeaderKey(lname)]; ok {
+	key, known := commonHeaderKeys[lname]
+	if !known {
+		key = textproto.CanonicalMIMEHeaderKey(lname)
+	}
+	if v, ok := r.Header[key]; ok {
 		return v, true
 	}
 	// Names Go could not canonicalise are stored as sent.

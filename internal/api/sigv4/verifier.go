@@ -514,16 +514,24 @@ func (st *state) readBody() ([]byte, *Error) {
 		return nil, nil
 	}
 	limit := st.v.maxBody
-	var buf bytes.Buffer
-	if r.ContentLength > 0 && (limit < 0 || r.ContentLength <= limit) {
-		buf.Grow(int(r.ContentLength))
+	var b []byte
+	var rerr error
+	if cl := r.ContentLength; cl >= 0 && (limit < 0 || cl <= limit) {
+		// Known length (always the case behind net/http's server, which
+		// enforces it): one exact allocation instead of a growing buffer.
+		b = make([]byte, cl)
+		var n int
+		n, rerr = io.ReadFull(r.Body, b)
+		b = b[:n]
+	} else {
+		var buf bytes.Buffer
+		src := io.Reader(r.Body)
+		if limit >= 0 {
+			src = io.LimitReader(r.Body, limit+1)
+		}
+		_, rerr = buf.ReadFrom(src)
+		b = buf.Bytes()
 	}
-	src := io.Reader(r.Body)
-	if limit >= 0 {
-		src = io.LimitReader(r.Body, limit+1)
-	}
-	_, rerr := buf.ReadFrom(src)
-	b := buf.Bytes()
 	// Restore what was read even on failure, so the handler sees a consistent
 	// (if truncated) body rather than a half-consumed stream.
 	r.Body = io.NopCloser(bytes.NewReader(b))
