@@ -297,7 +297,21 @@ func (jp *jsonPattern) prefilter(n *jnode) {
 		jp.tokens = append(jp.tokens, []byte("null"))
 	case testCmp:
 		v := &n.val
-		if n.op == opEq && !v.any && v.glob == nil && v.re == nil && !v.isNum && v.text != "" {
+		switch {
+		case n.op != opEq || v.any || v.re != nil || v.isNum:
+		case v.glob != nil:
+			// Every part of a wildcard string is in the value verbatim;
+			// the longest part rejects the most.
+			var longest []byte
+			for _, part := range v.glob.parts {
+				if len(part) > len(longest) {
+					longest = part
+				}
+			}
+			if len(longest) > 0 {
+				jp.strs = append(jp.strs, longest)
+			}
+		case v.text != "":
 			jp.strs = append(jp.strs, []byte(v.text))
 		}
 	}

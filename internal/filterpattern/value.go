@@ -225,8 +225,11 @@ func parseNum(b []byte) (f float64, i int64, isInt, ok bool) {
 		return 0, 0, false, false
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil && f == 0 {
-		return 0, 0, false, false
+	if err != nil {
+		// Out of range still orders correctly as ±Inf or ±0.
+		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
+			return 0, 0, false, false
+		}
 	}
 	if n, err := strconv.ParseInt(trimPlus(string(b)), 10, 64); err == nil {
 		return f, n, true, true
