@@ -57,6 +57,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("gen: IPs = %d: must be between 16 and %d", c.IPs, 1<<24)
 	case c.Start.IsZero():
 		return fmt.Errorf("gen: Start is not set")
+	case c.Start.Year() < 1970 || c.Start.Year() > 9000:
+		return fmt.Errorf("gen: Start = %s: must be between 1970 and 9000", c.Start.Format(time.RFC3339))
 	}
 	return nil
 }

@@ -46,20 +46,40 @@ type stats struct {
 	traces     map[string][]string // traceId -> eventNames in order
 }
 
+// probe holds the members the mix tests look at; decoding into it is far
+// cheaper than into map[string]any.
+type probe struct {
+	EventTimestamp *json.Number `json:"event_timestamp"`
+	ObjectType     *string      `json:"object_type"`
+	FolderPath     *string      `json:"folder_path"`
+	Scope          *string      `json:"scope"`
+	AuthSuccessful *bool        `json:"auth_successful"`
+	AccessGranted  *bool        `json:"access_granted"`
+	AvailOK        *bool        `json:"availability_event_successful"`
+	Name           *string      `json:"name"`
+	SourceIP       string       `json:"source_ip"`
+	TraceID        string       `json:"traceId"`
+	Event          *struct {
+		EventName string `json:"eventName"`
+		From      string `json:"from"`
+		Recipient string `json:"recipient"`
+	} `json:"event"`
+}
+
 // classify names a record's log type from its keys (formats.md §1.8).
-func classify(m map[string]any) Kind {
+func (p *probe) classify() Kind {
 	switch {
-	case m["event"] != nil:
+	case p.Event != nil:
 		return KindEmailEvent
-	case m["object_type"] != nil || m["folder_path"] != nil:
+	case p.ObjectType != nil || p.FolderPath != nil:
 		return KindMailboxAccess
-	case m["scope"] != nil:
+	case p.Scope != nil:
 		return KindAccessControl
-	case m["auth_successful"] != nil:
+	case p.AuthSuccessful != nil:
 		return KindAuthentication
-	case m["availability_event_successful"] != nil:
+	case p.AvailOK != nil:
 		return KindAvailabilityProvider
-	case m["name"] != nil:
+	case p.Name != nil:
 		return KindPersonalAccessToken
 	}
 	return 0
@@ -75,58 +95,51 @@ func summarize(t testing.TB, data []byte) stats {
 	for sc.Scan() {
 		s.n++
 		line := sc.Bytes()
-		var m map[string]any
-		d := json.NewDecoder(bytes.NewReader(line))
-		d.UseNumber()
-		if err := d.Decode(&m); err != nil {
-			t.Fatalf("line %d: invalid JSON: %v\n%s", s.n, err, line)
+		if !json.Valid(line) {
+			t.Fatalf("line %d: invalid JSON: %s", s.n, line)
 		}
-		if d.More() {
-			t.Fatalf("line %d: trailing data after the object", s.n)
+		if bytes.Contains(line, []byte(":null")) {
+			t.Fatalf("line %d: a null member: %s", s.n, line)
 		}
-		ts, ok := m["event_timestamp"].(json.Number)
-		if !ok {
-			t.Fatalf("line %d: event_timestamp missing or not a number: %s", s.n, line)
+		var p probe
+		if err := json.Unmarshal(line, &p); err != nil {
+			t.Fatalf("line %d: %v: %s", s.n, err, line)
 		}
-		v, err := ts.Int64()
+		if p.EventTimestamp == nil {
+			t.Fatalf("line %d: no event_timestamp: %s", s.n, line)
+		}
+		v, err := p.EventTimestamp.Int64()
 		if err != nil {
-			t.Fatalf("line %d: event_timestamp %q is not an integer", s.n, ts)
+			t.Fatalf("line %d: event_timestamp %q is not an integer", s.n, *p.EventTimestamp)
 		}
 		if v < last {
 			t.Fatalf("line %d: event_timestamp %d before the previous %d", s.n, v, last)
 		}
 		last = v
-		for k, x := range m {
-			if x == nil {
-				t.Fatalf("line %d: %s is null", s.n, k)
-			}
-		}
-		k := classify(m)
+		k := p.classify()
 		if k == 0 {
 			t.Fatalf("line %d: cannot tell the log type: %s", s.n, line)
 		}
 		s.kinds[k]++
 		switch k {
 		case KindAuthentication:
-			if m["auth_successful"] == false {
+			if !*p.AuthSuccessful {
 				s.authFail++
-				s.failByIP[m["source_ip"].(string)]++
+				s.failByIP[p.SourceIP]++
 			}
 		case KindAccessControl:
-			if m["access_granted"] == false {
+			if p.AccessGranted != nil && !*p.AccessGranted {
 				s.denied++
 			}
 		case KindEmailEvent:
-			ev := m["event"].(map[string]any)
-			name := ev["eventName"].(string)
+			name := p.Event.EventName
 			s.eventNames[name]++
-			tr := m["traceId"].(string)
-			s.traces[tr] = append(s.traces[tr], name)
-			if name == "ORGANIZATION_EMAIL_RECEIVED" && strings.Contains(ev["from"].(string), "qq.com") {
+			s.traces[p.TraceID] = append(s.traces[p.TraceID], name)
+			if name == "ORGANIZATION_EMAIL_RECEIVED" && strings.Contains(p.Event.From, "qq.com") {
 				s.qqReceived++
 			}
 			if name == "MAILBOX_EMAIL_DELIVERED" {
-				s.recipients[ev["recipient"].(string)] = true
+				s.recipients[p.Event.Recipient] = true
 			}
 		}
 	}
@@ -212,6 +225,36 @@ func TestMix(t *testing.T) {
 			// mid-trace, which it never does.
 			t.Fatalf("trace %s starts with %s", tr, names[0])
 		}
+	}
+	// 1 RECEIVED -> N DELIVERED; 1 SUBMITTED -> SENT/BOUNCED per recipient.
+	var received, withDelivery, delivered, submitted, sent int
+	for _, names := range s.traces {
+		count := map[string]int{}
+		for _, n := range names {
+			count[n]++
+		}
+		if count["ORGANIZATION_EMAIL_RECEIVED"]+count["OUTGOING_EMAIL_SUBMITTED"] != 1 {
+			t.Fatalf("trace with %v: want exactly one RECEIVED or SUBMITTED", names)
+		}
+		if count["ORGANIZATION_EMAIL_RECEIVED"] == 1 {
+			received++
+			delivered += count["MAILBOX_EMAIL_DELIVERED"]
+			if count["MAILBOX_EMAIL_DELIVERED"] > 0 {
+				withDelivery++
+			}
+		} else {
+			submitted++
+			sent += count["OUTGOING_EMAIL_SENT"] + count["OUTGOING_EMAIL_BOUNCED"]
+		}
+	}
+	if float64(withDelivery) < 0.9*float64(received) {
+		t.Errorf("only %d of %d received messages were delivered to a mailbox", withDelivery, received)
+	}
+	if fan := float64(delivered) / float64(received); fan < 1.05 || fan > 1.6 {
+		t.Errorf("%.2f deliveries per received message, want 1.05-1.6", fan)
+	}
+	if float64(sent) < 0.8*float64(submitted) {
+		t.Errorf("%d sent/bounced for %d submitted messages", sent, submitted)
 	}
 	t.Logf("kinds %v, events %v, authFail %d, denied %d, qq %d, recipients %d",
 		s.kinds, s.eventNames, s.authFail, s.denied, s.qqReceived, len(s.recipients))

@@ -120,7 +120,10 @@ func newWorld(cfg Config, r *rng) *world {
 		// Org 0 is the largest: it gets every third user on top of its
 		// round-robin share.
 		o := int(mix64(uint64(i)^seed) % uint64(cfg.Orgs))
-		if i%3 == 0 {
+		switch {
+		case i < cfg.Orgs:
+			o = i // no org is left without users
+		case i%3 == 0:
 			o = 0
 		}
 		u.org = int32(o)
