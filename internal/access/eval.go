@@ -139,25 +139,49 @@ func (c *compiled) matches(ip netip.Addr, bit uint8, user, role string) bool {
 func evaluate(rules []compiled, req Request) Decision {
 	ip := req.IP.Unmap()
 	bit := actionBit(req.Action)
-	var all, allows, denies []string
+	// Mark matches first and allocate the name slices once: a store holds at
+	// most MaxRules rules, but anything up to len(rules) is handled.
+	var small [MaxRules]bool
+	hit := small[:0]
+	if len(rules) > len(small) {
+		hit = make([]bool, 0, len(rules))
+	}
+	nAll, nDeny := 0, 0
 	for i := range rules {
-		c := &rules[i]
-		if !c.matches(ip, bit, req.UserID, req.ImpersonationRoleID) {
-			continue
-		}
-		all = append(all, c.name)
-		if c.deny {
-			denies = append(denies, c.name)
-		} else {
-			allows = append(allows, c.name)
+		m := rules[i].matches(ip, bit, req.UserID, req.ImpersonationRoleID)
+		hit = append(hit, m)
+		if m {
+			nAll++
+			if rules[i].deny {
+				nDeny++
+			}
 		}
 	}
-	d := Decision{Effect: Deny, Scope: ScopeAccessControl, AllMatched: all}
-	switch {
-	case len(denies) > 0:
-		d.RuleID, d.MatchedRules = denies[0], denies
-	case len(allows) > 0:
-		d.Effect, d.Granted, d.RuleID, d.MatchedRules = Allow, true, allows[0], allows
+	d := Decision{Effect: Deny, Scope: ScopeAccessControl}
+	if nAll == 0 {
+		return d
 	}
+	deny := nDeny > 0
+	nMatched := nAll - nDeny
+	if deny {
+		nMatched = nDeny
+		d.Effect = Deny
+	} else {
+		d.Effect, d.Granted = Allow, true
+	}
+	buf := make([]string, 0, nAll+nMatched)
+	for i := range rules {
+		if hit[i] {
+			buf = append(buf, rules[i].name)
+		}
+	}
+	for i := range rules {
+		if hit[i] && rules[i].deny == deny {
+			buf = append(buf, rules[i].name)
+		}
+	}
+	d.AllMatched = buf[:nAll:nAll]
+	d.MatchedRules = buf[nAll:]
+	d.RuleID = d.MatchedRules[0]
 	return d
 }

@@ -162,22 +162,30 @@ func (s *Store) save(k orgKey, rules []Rule) error {
 }
 
 // readSet returns the rule set under the read lock when it is cached, or
-// loads it under the write lock. The returned set must only be read while
-// the returned unlock has not been called.
-func (s *Store) readSet(account, orgID string) (*ruleSet, func(), error) {
+// loads it under the write lock; release with s.unlock(exclusive). (A
+// method value as the unlock func would allocate on every decision.)
+func (s *Store) readSet(account, orgID string) (rs *ruleSet, exclusive bool, err error) {
 	k := orgKey{account, orgID}
 	s.mu.RLock()
 	if rs, ok := s.sets[k]; ok {
-		return rs, s.mu.RUnlock, nil
+		return rs, false, nil
 	}
 	s.mu.RUnlock()
 	s.mu.Lock()
-	rs, err := s.load(k)
+	rs, err = s.load(k)
 	if err != nil {
 		s.mu.Unlock()
-		return nil, nil, err
+		return nil, false, err
 	}
-	return rs, s.mu.Unlock, nil
+	return rs, true, nil
+}
+
+func (s *Store) unlock(exclusive bool) {
+	if exclusive {
+		s.mu.Unlock()
+	} else {
+		s.mu.RUnlock()
+	}
 }
 
 // PutRule creates or replaces (by name) a rule and returns it as stored.
@@ -267,11 +275,11 @@ func (s *Store) DeleteRule(account, orgID, name string) error {
 
 // ListRules returns an organization's rules in order.
 func (s *Store) ListRules(account, orgID string) ([]Rule, error) {
-	rs, unlock, err := s.readSet(account, orgID)
+	rs, excl, err := s.readSet(account, orgID)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
+	defer s.unlock(excl)
 	out := make([]Rule, len(rs.rules))
 	for i, r := range rs.rules {
 		out[i] = r.clone()
@@ -287,11 +295,11 @@ func (s *Store) Evaluate(account, orgID string, req Request) (Decision, error) {
 	if req.ImpersonationRoleID != "" && req.Action != ActionEWS {
 		return Decision{}, org.Errorf(org.CodeInvalidParameter, "ImpersonationRoleId can only be used with Action EWS, not %q", req.Action)
 	}
-	rs, unlock, err := s.readSet(account, orgID)
+	rs, excl, err := s.readSet(account, orgID)
 	if err != nil {
 		return Decision{}, err
 	}
-	defer unlock()
+	defer s.unlock(excl)
 	return evaluate(rs.compiled, req), nil
 }
 
