@@ -280,6 +280,9 @@ func (st *state) presigned() (Identity, *Error) {
 	// X-Amz-Expires is optional for non-S3 services; without it the URL is
 	// good for the clock-skew window, like a header-signed request.
 	expires := st.v.skew
+	if expires < 0 {
+		expires = DefaultMaxSkew
+	}
 	if e, ok := get("X-Amz-Expires"); ok {
 		n, perr := strconv.ParseInt(e, 10, 64)
 		switch {
