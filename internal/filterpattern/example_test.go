@@ -23,7 +23,7 @@ func ExampleCompile_error() {
 	fmt.Println(err)
 	// Output:
 	// true 14
-	// invalid filter pattern at character 14: operator > needs a number, found 'f'
+	// invalid filter pattern at character 14: operator > needs a number, found "fast"
 }
 
 func ExamplePattern_Extract() {

@@ -60,7 +60,11 @@ func parseJSON(l *lexer) (*jsonPattern, error) {
 	}
 	l.skipSpace()
 	if l.peek() != '}' {
-		return nil, l.errf(l.pos, "expected '&&', '||' or the closing '}', found %s", l.describe(l.pos))
+		at := l.pos
+		if kw := l.keyword(); kw == "AND" || kw == "OR" {
+			return nil, l.errf(at, "%s is not an operator, use && or ||", kw)
+		}
+		return nil, l.errf(at, "expected '&&', '||' or the closing '}', found %s", l.describe(at))
 	}
 	l.pos++
 	l.skipSpace()
@@ -169,6 +173,8 @@ func (jp *jsonPattern) parseCond(l *lexer, regexes *int) (*jnode, error) {
 				n.test = testFalse
 			case "NULL":
 				n.test = testNull
+			case "NOT":
+				return nil, l.errf(at2, "IS NOT is not supported, use NOT EXISTS or != with a value")
 			default:
 				return nil, l.errf(at2, "expected TRUE, FALSE or NULL after IS, found %s", l.describe(at2))
 			}
@@ -179,6 +185,8 @@ func (jp *jsonPattern) parseCond(l *lexer, regexes *int) (*jnode, error) {
 				return nil, l.errf(at2, "expected EXISTS after NOT, found %s", l.describe(at2))
 			}
 			n.test = testNotExists
+		case "EXISTS":
+			return nil, l.errf(at, "EXISTS is not supported, use = * to require a value or NOT EXISTS")
 		default:
 			return nil, l.errf(at, "expected a comparison operator, IS or NOT EXISTS after the selector, found %q", kw)
 		}
@@ -206,7 +214,7 @@ func checkOperand(l *lexer, o op, v *literal, opAt, valAt int) error {
 		return nil
 	}
 	if !v.isNum {
-		return l.errf(valAt, "operator %s needs a number, found %s", o, l.describe(valAt))
+		return l.errf(valAt, "operator %s needs a number, found %q", o, l.src[valAt:l.pos])
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package filterpattern
 import (
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
 )
@@ -132,6 +133,13 @@ func (p *Pattern) Match(msg []byte) bool {
 		return ok
 	}
 	return false
+}
+
+// MatchString is Match for a message held as a string, without copying it.
+func (p *Pattern) MatchString(msg string) bool {
+	// Match and everything under it only read msg, so viewing the string's
+	// bytes is safe; it saves a copy per event when scanning stored logs.
+	return p.Match(unsafe.Slice(unsafe.StringData(msg), len(msg)))
 }
 
 func (p *Pattern) get() *state { return p.pool.Get().(*state) }

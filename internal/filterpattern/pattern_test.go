@@ -36,8 +36,21 @@ func runMatch(t *testing.T, cases []matchCase) {
 			t.Errorf("Compile(%q): %v", c.pattern, err)
 			continue
 		}
-		if got := p.Match(msg(t, c.msg)); got != c.want {
+		m := msg(t, c.msg)
+		if got := p.Match(m); got != c.want {
 			t.Errorf("Compile(%q).Match(%.80q) = %v, want %v", c.pattern, c.msg, got, c.want)
+		}
+		if got := p.MatchString(string(m)); got != c.want {
+			t.Errorf("Compile(%q).MatchString(%.80q) = %v, want %v", c.pattern, c.msg, got, c.want)
+		}
+		if p.kind == JSON { // the prefilter must not change the answer
+			st := p.get()
+			st.paths, st.exists = p.json.paths, p.json.exists
+			full := st.resolve(m) && p.json.root.eval(st)
+			p.put(st)
+			if full != c.want {
+				t.Errorf("Compile(%q) without prefilter on %.80q = %v, want %v", c.pattern, c.msg, full, c.want)
+			}
 		}
 	}
 }
@@ -316,8 +329,9 @@ func TestCompileErrors(t *testing.T) {
 		{`{ $.a < "5" }`, 8, "needs a number"},
 		{`{ $.a > %5% }`, 8, "needs a number"},
 		{`{ $.a IS MAYBE }`, 9, "expected TRUE, FALSE or NULL"},
-		{`{ $.a IS NOT NULL }`, 9, "expected TRUE, FALSE or NULL"},
-		{`{ $.a EXISTS }`, 6, "expected a comparison operator, IS or NOT EXISTS"},
+		{`{ $.a IS NOT NULL }`, 9, "IS NOT is not supported"},
+		{`{ $.a EXISTS }`, 6, "EXISTS is not supported"},
+		{`{ $.a LIKE x }`, 6, "expected a comparison operator, IS or NOT EXISTS"},
 		{`{ $.a NOT NULL }`, 10, "expected EXISTS after NOT"},
 		{`{ $a = 1 }`, 3, "expected '.' after '$'"},
 		{`{ $. = 1 }`, 4, "expected a key name"},
