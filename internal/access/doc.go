@@ -45,7 +45,8 @@
 //   - A source address that is not IPv4 (IPv6, or none) is in no range:
 //     IpRanges never match it, NotIpRanges always do. IPv4-mapped IPv6
 //     (::ffff:192.0.2.1) is treated as the IPv4 address.
-//   - Rule order is creation order (DateCreated, then name). The deciding
+//   - Rule order is creation order: a new name is appended, a replaced rule
+//     keeps its place (and its DateCreated). The deciding
 //     rule, reported as the audit record's rule_id, is the first matching DENY
 //     rule when the result is DENY, else the first matching ALLOW rule; no
 //     rule_id when nothing matched. Rules have no separate id in the API, so

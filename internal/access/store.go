@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -36,14 +35,9 @@ type ruleSet struct {
 	compiled []compiled
 }
 
+// recompile prepares the rules for evaluation. Their order is kept: it is
+// creation order, since PutRule appends new names and replaces in place.
 func (s *ruleSet) recompile() {
-	sort.SliceStable(s.rules, func(i, j int) bool {
-		a, b := s.rules[i], s.rules[j]
-		if !a.DateCreated.Equal(b.DateCreated) {
-			return a.DateCreated.Before(b.DateCreated)
-		}
-		return a.Name < b.Name
-	})
 	s.compiled = make([]compiled, len(s.rules))
 	for i := range s.rules {
 		s.compiled[i] = compile(&s.rules[i])
