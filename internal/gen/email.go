@@ -340,7 +340,11 @@ func (g *Generator) outbound(m *message) {
 	var internal []bool
 	for range n {
 		if r.chance(0.75) {
-			rcpts = append(rcpts, g.externalAddress(externalDomains.pick(r)))
+			dom := externalDomains.pick(r)
+			if dom == "newsletter.shop.example" || dom == "bank-notices.example" {
+				dom = "gmail.com" // nobody writes to a no-reply sender
+			}
+			rcpts = append(rcpts, g.externalAddress(dom))
 			internal = append(internal, false)
 		} else {
 			rcpts = append(rcpts, w.users[og.users[r.intn(len(og.users))]].email)

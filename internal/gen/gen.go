@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"strconv"
 	"time"
@@ -172,6 +173,22 @@ func (g *Generator) Next() (Record, bool) {
 	}
 	g.buf = g.appendRecord(g.buf[:0])
 	return Record{Kind: g.kind, Time: g.ts, Org: g.org, OrgARN: g.w.orgs[g.org].arn, JSON: g.buf}, true
+}
+
+// All returns an iterator over the remaining records, for range loops:
+//
+//	for rec := range g.All() { ... }
+//
+// Each Record's JSON is only valid during its iteration step.
+func (g *Generator) All() iter.Seq[Record] {
+	return func(yield func(Record) bool) {
+		for {
+			r, ok := g.Next()
+			if !ok || !yield(r) {
+				return
+			}
+		}
+	}
 }
 
 // Remaining is the number of records Next has yet to return.

@@ -172,6 +172,17 @@ func TestDeterministic(t *testing.T) {
 		if !bytes.Equal(a, viaNext) {
 			t.Fatal("Next and WriteTo produce different streams")
 		}
+		g, err = New(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var viaAll []byte
+		for r := range g.All() {
+			viaAll = append(append(viaAll, r.JSON...), '\n')
+		}
+		if !bytes.Equal(a, viaAll) {
+			t.Fatal("All and WriteTo produce different streams")
+		}
 	}
 	c := cfgN(20000)
 	c.Seed = 2
