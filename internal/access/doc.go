@@ -7,8 +7,9 @@
 //
 // # Rules and limits (WorkMail API model)
 //
-//   - Name 1-64 of [a-zA-Z0-9_-]; Put with an existing name replaces that
-//     rule (upsert) and keeps its DateCreated and its place in the order.
+//   - Name 1-64 of [a-zA-Z0-9_-], case-sensitive; Put with an existing name
+//     replaces that rule (upsert) and keeps its DateCreated and its place in
+//     the order.
 //   - Effect ALLOW or DENY; Description required, 0-255 characters in
 //     U+0020..U+00FF.
 //   - IpRanges / NotIpRanges: up to 1024 IPv4 CIDRs each, in the API's strict

@@ -43,6 +43,9 @@
 //     stored spelling is kept for display.
 //   - List operations are ordered by creation; NextToken is an opaque cursor
 //     that stays valid while items are added.
+//   - FindLogin maps a mail-server login to (organization, user): by email
+//     across the account's organizations (emails are unique per account),
+//     else by user name when exactly one organization has that name.
 //
 // # Storage
 //
