@@ -31,7 +31,6 @@ func parseDelimited(l *lexer) (*delimPattern, error) {
 	dp := &delimPattern{ellipsis: -1}
 	names := map[string]int{} // name -> byte offset of its slot
 	ellipsisAt := 0
-	regexes := 0
 	l.pos++ // '['
 	for {
 		l.skipSpace()
@@ -50,7 +49,7 @@ func parseDelimited(l *lexer) (*delimPattern, error) {
 			dp.ellipsis, ellipsisAt = len(dp.slots), at
 			dp.slots = append(dp.slots, dslot{ellipsis: true})
 		default:
-			sp := slotParser{l: l, regexes: &regexes}
+			sp := slotParser{l: l}
 			cond, bare, err := sp.or(0)
 			if err != nil {
 				return nil, err
@@ -86,9 +85,8 @@ func parseDelimited(l *lexer) (*delimPattern, error) {
 // slotParser parses one slot: a field name, optionally with conditions
 // joined by && and || (and parentheses), all on that same field.
 type slotParser struct {
-	l       *lexer
-	name    string
-	regexes *int
+	l    *lexer
+	name string
 }
 
 func (p *slotParser) or(depth int) (n *dnode, bare bool, err error) {
@@ -187,7 +185,7 @@ func (p *slotParser) primary(depth int) (*dnode, bool, error) {
 	}
 	l.skipSpace()
 	valAt := l.pos
-	v, err := l.value(delimStop, p.regexes)
+	v, err := l.value(delimStop)
 	if err != nil {
 		return nil, false, err
 	}

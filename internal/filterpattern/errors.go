@@ -28,8 +28,9 @@ func (e *Error) Error() string {
 // lexer is a cursor over a pattern with the helpers the three sub-languages
 // share.
 type lexer struct {
-	src string
-	pos int
+	src     string
+	pos     int
+	regexes int // %regex% read so far
 }
 
 func (l *lexer) errf(pos int, format string, args ...any) error {

@@ -53,8 +53,7 @@ func jsonStop(c byte) bool {
 func parseJSON(l *lexer) (*jsonPattern, error) {
 	jp := &jsonPattern{}
 	l.pos++ // '{'
-	regexes := 0
-	root, err := jp.parseOr(l, 0, &regexes)
+	root, err := jp.parseOr(l, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -76,8 +75,8 @@ func parseJSON(l *lexer) (*jsonPattern, error) {
 	return jp, nil
 }
 
-func (jp *jsonPattern) parseOr(l *lexer, depth int, regexes *int) (*jnode, error) {
-	left, err := jp.parseAnd(l, depth, regexes)
+func (jp *jsonPattern) parseOr(l *lexer, depth int) (*jnode, error) {
+	left, err := jp.parseAnd(l, depth)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +87,7 @@ func (jp *jsonPattern) parseOr(l *lexer, depth int, regexes *int) (*jnode, error
 			break
 		}
 		l.pos += 2
-		right, err := jp.parseAnd(l, depth, regexes)
+		right, err := jp.parseAnd(l, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -103,8 +102,8 @@ func (jp *jsonPattern) parseOr(l *lexer, depth int, regexes *int) (*jnode, error
 	return n, nil
 }
 
-func (jp *jsonPattern) parseAnd(l *lexer, depth int, regexes *int) (*jnode, error) {
-	left, err := jp.parseUnary(l, depth, regexes)
+func (jp *jsonPattern) parseAnd(l *lexer, depth int) (*jnode, error) {
+	left, err := jp.parseUnary(l, depth)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +114,7 @@ func (jp *jsonPattern) parseAnd(l *lexer, depth int, regexes *int) (*jnode, erro
 			break
 		}
 		l.pos += 2
-		right, err := jp.parseUnary(l, depth, regexes)
+		right, err := jp.parseUnary(l, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -130,17 +129,17 @@ func (jp *jsonPattern) parseAnd(l *lexer, depth int, regexes *int) (*jnode, erro
 	return n, nil
 }
 
-func (jp *jsonPattern) parseUnary(l *lexer, depth int, regexes *int) (*jnode, error) {
+func (jp *jsonPattern) parseUnary(l *lexer, depth int) (*jnode, error) {
 	l.skipSpace()
 	if l.peek() != '(' {
-		return jp.parseCond(l, regexes)
+		return jp.parseCond(l)
 	}
 	open := l.pos
 	if depth >= maxDepth {
 		return nil, l.errf(open, "parentheses nested deeper than %d", maxDepth)
 	}
 	l.pos++
-	n, err := jp.parseOr(l, depth+1, regexes)
+	n, err := jp.parseOr(l, depth+1)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +152,7 @@ func (jp *jsonPattern) parseUnary(l *lexer, depth int, regexes *int) (*jnode, er
 	return n, nil
 }
 
-func (jp *jsonPattern) parseCond(l *lexer, regexes *int) (*jnode, error) {
+func (jp *jsonPattern) parseCond(l *lexer) (*jnode, error) {
 	path, err := l.selector()
 	if err != nil {
 		return nil, err
@@ -197,7 +196,7 @@ func (jp *jsonPattern) parseCond(l *lexer, regexes *int) (*jnode, error) {
 		}
 		l.skipSpace()
 		valAt := l.pos
-		if n.val, err = l.value(jsonStop, regexes); err != nil {
+		if n.val, err = l.value(jsonStop); err != nil {
 			return nil, err
 		}
 		if err := checkOperand(l, n.op, &n.val, opAt, valAt); err != nil {

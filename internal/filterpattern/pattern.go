@@ -32,6 +32,7 @@ type Pattern struct {
 	terms *termPattern
 	json  *jsonPattern
 	delim *delimPattern
+	regex int       // regular expressions in the pattern
 	pool  sync.Pool // *state
 }
 
@@ -84,6 +85,7 @@ func Compile(pattern string) (*Pattern, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.regex = l.regexes
 	p.pool.New = func() any {
 		st := &state{}
 		st.fl.Nulls = true
@@ -105,6 +107,10 @@ func MustCompile(pattern string) *Pattern {
 
 // String returns the pattern as given to Compile.
 func (p *Pattern) String() string { return p.src }
+
+// Regexes is the number of %regex% terms or values in the pattern, for
+// AWS's limit of 5 regex filter patterns per log group.
+func (p *Pattern) Regexes() int { return p.regex }
 
 // Kind reports the pattern's form.
 func (p *Pattern) Kind() Kind { return p.kind }

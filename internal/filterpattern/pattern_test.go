@@ -109,6 +109,10 @@ func TestTerms(t *testing.T) {
 		{`%[Ee]rror|[Ff]ail%`, "login fail", true},
 		{`%\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}% -%^#%`, "from 198.51.100.23", true},
 		{`?%4\d\d% ?%5\d\d%`, "status 503", true},
+		// moto's FilterLogEvents pattern tests.
+		{"hello", "hello cruela", true}, {"hello", "goodbye world", false},
+		{"goodbye world", "goodbye cruel world", true}, {"goodbye world", "hello world", false},
+		{`"hello cruel"`, "hello cruela", true}, {`"hello cruel"`, "goodbye cruel world", false},
 		// Realistic WorkMail / CloudTrail messages searched as text.
 		{`"invalid credentials" ActiveSync`, "@workmail-auth-failed.json", true},
 		{`ConsoleLogin -"\"MFAUsed\":\"Yes\""`, "@cloudtrail-consolelogin.json", true},
@@ -222,6 +226,11 @@ func TestJSON(t *testing.T) {
 		{`{ $.responseElements.ConsoleLogin = "Success" }`, "@cloudtrail-consolelogin.json", true},
 		{`{ $.eventSource = workmail.amazonaws.com && $.eventName = CreateUser && $.requestParameters.name = "janedoe" }`, "@cloudtrail-workmail-createuser.json", true},
 		{`{ $.eventSource = "workmail.*" && $.userIdentity.userName != "WMSDK" }`, "@cloudtrail-workmail-createuser.json", false},
+		// A Control Tower subscription filter: no spaces, bare wildcards.
+		{`{(($.errorCode=AccessDenied) && ($.errorMessage=*AWSControlTowerExecution*)) || (($.eventName=UpdateAssumeRolePolicy) && ($.requestParameters.roleName=*AWSControlTowerExecution*))}`,
+			`{"eventName":"UpdateAssumeRolePolicy","requestParameters":{"roleName":"AWSControlTowerExecution"}}`, true},
+		{`{(($.errorCode=AccessDenied) && ($.errorMessage=*AWSControlTowerExecution*)) || (($.eventName=UpdateAssumeRolePolicy) && ($.requestParameters.roleName=*AWSControlTowerExecution*))}`,
+			`{"errorCode":"AccessDenied","errorMessage":"User: x is not authorized"}`, false},
 		// Regex values.
 		{`{ $.errorCode = %\d{3}% }`, `{"errorCode": "404"}`, true},
 		{`{ $.errorCode = %\d{3}% }`, `{"errorCode": "Throttled"}`, false},
@@ -387,6 +396,14 @@ func TestKind(t *testing.T) {
 	} {
 		if got := MustCompile(pattern).Kind(); got != want {
 			t.Errorf("%q: kind %v, want %v", pattern, got, want)
+		}
+	}
+}
+
+func TestRegexes(t *testing.T) {
+	for pattern, want := range map[string]int{"": 0, "ERROR": 0, `%a% b`: 1, `{ $.a = %x% || $.b = %y% }`: 2, `[a = %^4%, b]`: 1} {
+		if got := MustCompile(pattern).Regexes(); got != want {
+			t.Errorf("%q: %d regexes, want %d", pattern, got, want)
 		}
 	}
 }

@@ -29,7 +29,6 @@ type termPattern struct {
 
 func parseTerms(l *lexer) (*termPattern, error) {
 	tp := &termPattern{}
-	regexes := 0
 	for {
 		l.skipSpace()
 		if l.eof() {
@@ -47,7 +46,7 @@ func parseTerms(l *lexer) (*termPattern, error) {
 		} else {
 			prefix = 0
 		}
-		t, skip, err := readTerm(l, &regexes)
+		t, skip, err := readTerm(l)
 		if err != nil {
 			return nil, err
 		}
@@ -75,7 +74,7 @@ func parseTerms(l *lexer) (*termPattern, error) {
 
 // readTerm reads a quoted, regex or bare term. skip is set for terms that
 // match everything (`""`, `" "`): AWS documents `" "` as match-all.
-func readTerm(l *lexer, regexes *int) (t term, skip bool, err error) {
+func readTerm(l *lexer) (t term, skip bool, err error) {
 	switch l.peek() {
 	case '"':
 		v, err := l.quotedValue()
@@ -85,7 +84,7 @@ func readTerm(l *lexer, regexes *int) (t term, skip bool, err error) {
 		// In term patterns '*' is an ordinary character.
 		return term{text: []byte(v.text)}, len(bytes.TrimSpace([]byte(v.text))) == 0, nil
 	case '%':
-		re, err := l.regex(regexes)
+		re, err := l.regex()
 		return term{re: re}, false, err
 	}
 	start := l.pos

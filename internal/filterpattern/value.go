@@ -68,13 +68,13 @@ const maxRegexes = 2
 // value reads a literal: "quoted" (with \" \\ and \* escapes; other
 // backslashes stay), %regex%, or a bare word that ends at whitespace or at
 // a byte for which stop is true. Unescaped * is a wildcard.
-func (l *lexer) value(stop func(byte) bool, regexes *int) (literal, error) {
+func (l *lexer) value(stop func(byte) bool) (literal, error) {
 	start := l.pos
 	switch l.peek() {
 	case '"':
 		return l.quotedValue()
 	case '%':
-		re, err := l.regex(regexes)
+		re, err := l.regex()
 		return literal{re: re}, err
 	}
 	for l.pos < len(l.src) && !isSpace(l.src[l.pos]) && !stop(l.src[l.pos]) {
@@ -150,7 +150,7 @@ func (l *lexer) quotedValue() (literal, error) {
 // set (letters, digits, : _ # = @ / ; , - and the operators
 // ^ $ ? [ ] { } | \ * + .), no groups and no multi-byte characters; we
 // enforce the same set so a pattern that works here works there.
-func (l *lexer) regex(regexes *int) (*regexp.Regexp, error) {
+func (l *lexer) regex() (*regexp.Regexp, error) {
 	open := l.pos
 	l.pos++
 	start := l.pos
@@ -169,7 +169,7 @@ func (l *lexer) regex(regexes *int) (*regexp.Regexp, error) {
 	if expr == "" {
 		return nil, l.errf(open, "empty regular expression")
 	}
-	if *regexes++; *regexes > maxRegexes {
+	if l.regexes++; l.regexes > maxRegexes {
 		return nil, l.errf(open, "more than %d regular expressions in one filter pattern", maxRegexes)
 	}
 	re, err := regexp.Compile(expr)
