@@ -19,6 +19,9 @@ const (
 )
 
 func (k Kind) String() string {
+	if k > SpaceDelimited {
+		return "unknown"
+	}
 	return [...]string{"all", "terms", "json", "space-delimited"}[k]
 }
 
