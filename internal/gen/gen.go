@@ -99,7 +99,7 @@ func New(cfg Config) (*Generator, error) {
 	g := &Generator{cfg: cfg, r: newRNG(cfg.Seed)}
 	g.w = newWorld(cfg, &g.r)
 	g.start = cfg.Start.UnixMilli()
-	g.cum = hourCurve(cfg.Start, cfg.Days)
+	g.cum = hourCurve(cfg.Start, cfg.Days, cfg.Seed)
 	g.buf = make([]byte, 0, 2048)
 	return g, nil
 }
@@ -119,12 +119,20 @@ func (g *Generator) OrgARNs() []string {
 // hourCurve returns, per hour of the span, the cumulative share of records
 // up to the end of that hour: a business-hours bump on weekdays (with a
 // small lunch dip), a third of that on weekends, and a floor of background
-// activity (mobile sync, transport, other time zones).
-func hourCurve(start time.Time, days int) []float64 {
+// activity (mobile sync, transport, other time zones); each day and hour
+// is scaled by a little noise.
+func hourCurve(start time.Time, days int, seed uint64) []float64 {
+	// Days and hours vary a little, as real ones do; the curve has its own
+	// random stream so that it does not shift the records' draws.
+	r := newRNG(seed ^ 0xc0ffee)
 	hours := days * 24
 	cum := make([]float64, hours)
 	total := 0.0
+	dayFactor := 1.0
 	for h := range hours {
+		if h%24 == 0 {
+			dayFactor = 0.86 + 0.28*r.float()
+		}
 		t := start.Add(time.Duration(h)*time.Hour + 30*time.Minute).UTC()
 		hod := float64(t.Hour()) + float64(t.Minute())/60
 		z := (hod - 13.5) / 4.2
@@ -132,7 +140,7 @@ func hourCurve(start time.Time, days int) []float64 {
 		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
 			w *= 0.33
 		}
-		total += 0.13 + w
+		total += (0.13 + w) * dayFactor * (0.93 + 0.14*r.float())
 		cum[h] = total
 	}
 	for h := range cum {

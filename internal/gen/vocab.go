@@ -19,7 +19,7 @@ var familyNames = []string{
 	"yamamoto", "zhou", "andersson", "bianchi", "costa", "dimitrov", "evans", "fernandes",
 }
 
-// orgNames are the organizations' mail domains; the account/region/org-id
+// orgDomains are the organizations' mail domains; the account/region/org-id
 // triple of each ARN is derived from the seed.
 var orgDomains = []string{
 	"example.com", "northwind.example", "contoso-labs.example", "fabrikam.example",

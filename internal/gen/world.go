@@ -110,7 +110,7 @@ func newWorld(cfg Config, r *rng) *world {
 	}
 
 	for o := range cfg.Orgs {
-		w.orgs = append(w.orgs, newOrg(cfg, o, r))
+		w.orgs = append(w.orgs, newOrg(cfg, o))
 	}
 
 	w.users = make([]user, cfg.Users)
@@ -196,7 +196,7 @@ func userID(seed uint64, o, i int) string {
 	return string(b)
 }
 
-func newOrg(cfg Config, o int, r *rng) org {
+func newOrg(cfg Config, o int) org {
 	seed := cfg.Seed
 	h := mix64(seed*31 + uint64(o))
 	region := orgRegions[o%len(orgRegions)]
@@ -244,7 +244,6 @@ func newOrg(cfg Config, o int, r *rng) org {
 	for k := range og.availDomain {
 		og.availDomain[k] = "partner" + strconv.Itoa(o*4+k) + ".example"
 	}
-	_ = r
 	return og
 }
 
