@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // The codec in this file gives every record type exact JSON round trips
@@ -449,8 +450,12 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 }
 
 // compactCopy returns a copy of the valid JSON value raw without
-// insignificant whitespace.
+// insignificant whitespace, with invalid UTF-8 (which can only be inside
+// strings) replaced by U+FFFD so that what we write is always valid UTF-8.
 func compactCopy(raw []byte) json.RawMessage {
+	if !utf8.Valid(raw) {
+		raw = replaceInvalidUTF8(raw)
+	}
 	out := make([]byte, 0, len(raw))
 	inStr := false
 	for i := 0; i < len(raw); i++ {
@@ -491,4 +496,20 @@ func (m *meta) hasKey(rec any, key string) bool {
 	}
 	i, ok := infoFor(reflect.TypeOf(rec).Elem()).byName[key]
 	return ok && m.has(i)
+}
+
+// replaceInvalidUTF8 replaces each invalid byte with U+FFFD, as
+// encoding/json does when it decodes a string.
+func replaceInvalidUTF8(b []byte) []byte {
+	out := make([]byte, 0, len(b)+8)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
 }

@@ -227,10 +227,7 @@ type member struct {
 
 // name returns the unescaped key.
 func (m *member) name() string {
-	if !m.Escaped {
-		return string(m.Key)
-	}
-	s, _ := unquote(m.Key, true)
+	s, _ := unquote(m.Key, m.Escaped)
 	return s
 }
 
