@@ -460,7 +460,7 @@ func (g *Generator) accessControl(b []byte) []byte {
 	// Blocked clients retry far more often than working ones sync.
 	var d *device
 	for k := range u.devices {
-		if u.devices[k].blocked != 0 && r.chance(0.8) {
+		if u.devices[k].blocked != 0 && r.chance(0.85) {
 			d = &u.devices[k]
 			break
 		}
