@@ -23,6 +23,22 @@
 // AWS returns where they are publicly recorded; the few that are not (noted
 // at their definition in errors.go) are inferred in the same style.
 //
+// Checks run in this order, so the first problem found is the one reported:
+// Authorization header / query syntax (IncompleteSignatureException),
+// credential scope shape, signing date format, scope terminator, region,
+// service and date (InvalidSignatureException), clock skew or presigned
+// expiry (InvalidSignatureException "Signature expired: ..."), presence of
+// Host and every named signed header (IncompleteSignatureException), access
+// key lookup (UnrecognizedClientException), payload hash, and finally the
+// signature itself (InvalidSignatureException with the canonical request and
+// string-to-sign the server computed).
+//
+// Keys come from MAILTRAIL_ACCESS_KEY_ID / MAILTRAIL_SECRET_ACCESS_KEY
+// (+ MAILTRAIL_ACCOUNT_ID, default 000000000000) and from a credentials file of
+// lines "ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID]" with '#' comments; see
+// ParseCredentials. Each key is bound to one account, which the API layer
+// uses to keep accounts apart.
+//
 // Session tokens (X-Amz-Security-Token) are not checked: mailtrail issues
 // only long-term keys, and a token sent by a client that has one configured
 // is covered by the signature like any other signed header.
