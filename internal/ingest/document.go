@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/mailtrail/mailtrail/internal/ingest/cloudtrail"
 	"github.com/mailtrail/mailtrail/internal/ingest/jsonscan"
@@ -23,10 +22,13 @@ func (r *reader) document(b *batch, c *chunker, res *Result) {
 	b.chunk = false
 	if !c.eof {
 		// Read the rest; the chunk's memory becomes the document's.
-		rest, err := io.ReadAll(io.LimitReader(c.r, int64(r.in.opts.MaxDocument-len(data)+1)))
-		data = append(data, rest...)
-		if err != nil {
-			c.err = err
+		data = c.rest(data, r.in.opts.MaxDocument)
+		if c.interrupted {
+			r.stopped = true
+			r.stoppedAt = r.file + " (a JSON document, not read)"
+			b.buf, b.chunk = make([]byte, 0, r.in.opts.ChunkSize), true
+			r.pool <- b
+			return
 		}
 		if len(data) > r.in.opts.MaxDocument {
 			r.reject(0, fmt.Sprintf("JSON document larger than %d bytes; split it into NDJSON", r.in.opts.MaxDocument))

@@ -19,9 +19,11 @@ type Event struct {
 	Message   []byte
 }
 
-// Sink stores events. Append is called from one goroutine, batch after
-// batch in input order, and must have made the events durable when it
-// returns: ingest reports them stored on that basis.
+// Sink stores events. Append must have made the events durable when it
+// returns: ingest reports them stored on that basis. With more than one
+// appender (Options.Appenders) it is called from several goroutines at
+// once and batches may be stored out of input order; with one, batch after
+// batch in input order.
 type Sink interface {
 	Append(stream string, events []Event) error
 }
@@ -65,7 +67,11 @@ type Options struct {
 	ChunkSize    int // bytes read at once; default 1 MiB
 	MaxEventSize int // largest message stored; default MaxEventSize
 	MaxDocument  int // largest JSON document (CloudTrail file) read whole; default 1 GiB
-	AppendEvents int // most events per Sink.Append; default 8192
+	AppendEvents int // most events per Sink.Append; default 16384
+	// Appenders is how many goroutines call Sink.Append; default 2, so
+	// that one batch is encoded while another waits for its fsync (the
+	// store shares one fsync among concurrent appends).
+	Appenders int
 }
 
 // MaxEventSize is the largest message CloudWatch Logs stores: an event
@@ -110,7 +116,10 @@ func New(opts Options) *Ingester {
 		opts.MaxDocument = 1 << 30
 	}
 	if opts.AppendEvents <= 0 {
-		opts.AppendEvents = 8192
+		opts.AppendEvents = 16384
+	}
+	if opts.Appenders <= 0 {
+		opts.Appenders = 2
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -144,38 +153,32 @@ const pipelineDepth = 4
 // chunk boundary, everything already read is appended, and the Result is
 // marked Interrupted.
 func (in *Ingester) Run(ctx context.Context, inputs []Input, sink Sink) (Result, error) {
-	pool := make(chan *batch, pipelineDepth)
-	for range pipelineDepth {
+	depth := pipelineDepth + in.opts.Appenders - 1
+	pool := make(chan *batch, depth)
+	for range depth {
 		pool <- &batch{buf: make([]byte, 0, in.opts.ChunkSize), chunk: true}
 	}
-	work := make(chan *batch, pipelineDepth)
+	work := make(chan *batch, depth)
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
 
-	var sinkErr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for b := range work {
-			if sinkErr == nil {
-				sinkErr = in.appendBatch(sink, b)
-				if sinkErr != nil {
-					stopReading()
-				}
-			}
-			b.events = b.events[:0]
-			if !b.chunk || cap(b.buf) > 4*in.opts.ChunkSize {
-				// Drop document memory and overgrown chunks.
-				b.buf = make([]byte, 0, in.opts.ChunkSize)
-				b.chunk = true
-			}
-			b.stream = ""
-			pool <- b
-		}
-	}()
+	var (
+		errOnce sync.Once
+		sinkErr error
+		failed  atomic.Bool
+		wg      sync.WaitGroup
+	)
+	for range in.opts.Appenders {
+		wg.Add(1)
+		go in.appender(sink, work, pool, &wg, func(err error) {
+			errOnce.Do(func() { sinkErr = err })
+			failed.Store(true)
+			stopReading()
+		}, &failed)
+	}
 
 	r := &reader{in: in, ctx: readCtx, pool: pool, work: work}
+
 	var res Result
 	for _, inp := range inputs {
 		if readCtx.Err() != nil {
@@ -201,6 +204,28 @@ func (in *Ingester) Run(ctx context.Context, inputs []Input, sink Sink) (Result,
 		res.StoppedAt = r.stoppedAt
 	}
 	return res, nil
+}
+
+// appender stores batches until work is closed, then recycles them. After
+// a sink error (from any appender) it only drains, so the reader never
+// blocks on a full pipeline.
+func (in *Ingester) appender(sink Sink, work <-chan *batch, pool chan<- *batch, wg *sync.WaitGroup, fail func(error), failed *atomic.Bool) {
+	defer wg.Done()
+	for b := range work {
+		if !failed.Load() {
+			if err := in.appendBatch(sink, b); err != nil {
+				fail(err)
+			}
+		}
+		b.events = b.events[:0]
+		if !b.chunk || cap(b.buf) > 4*in.opts.ChunkSize {
+			// Drop document memory and overgrown chunks.
+			b.buf = make([]byte, 0, in.opts.ChunkSize)
+			b.chunk = true
+		}
+		b.stream = ""
+		pool <- b
+	}
 }
 
 func (in *Ingester) appendBatch(sink Sink, b *batch) error {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -20,6 +21,7 @@ var update = flag.Bool("update", false, "rewrite testdata/golden")
 
 // memSink keeps copies of what it is given, as the store does.
 type memSink struct {
+	mu      sync.Mutex
 	events  []storedEvent
 	failAt  int // fail the Append that would take the total past failAt
 	appends int
@@ -32,6 +34,8 @@ type storedEvent struct {
 }
 
 func (m *memSink) Append(stream string, evs []Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.appends++
 	if m.failAt > 0 && len(m.events)+len(evs) > m.failAt {
 		return errors.New("disk full")
@@ -52,6 +56,7 @@ func run(t *testing.T, opts Options, inputs ...Input) (*memSink, Result, []strin
 	opts.OnReject = func(r Reject) { rejects = append(rejects, r.String()) }
 	opts.OnNote = func(f, m string) { notes = append(notes, f+": "+m) }
 	opts.Now = func() time.Time { return fixedNow }
+	opts.Appenders = 1 // golden output in input order
 	sink := &memSink{}
 	res, err := New(opts).Run(context.Background(), inputs, sink)
 	if err != nil {
@@ -323,7 +328,7 @@ func TestSinkError(t *testing.T) {
 		fmt.Fprintf(&in, `{"event_timestamp":%d}`+"\n", i)
 	}
 	sink := &memSink{failAt: 10000}
-	res, err := New(Options{AppendEvents: 1000}).Run(context.Background(), []Input{bytesInput("x", in.Bytes())}, sink)
+	res, err := New(Options{AppendEvents: 1000, Appenders: 1}).Run(context.Background(), []Input{bytesInput("x", in.Bytes())}, sink)
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v, want the sink's", err)
 	}
@@ -363,7 +368,7 @@ func TestInterrupt(t *testing.T) {
 	sr := &slowReader{data: in.Bytes(), cancel: cancel}
 	inp := Input{Name: "big.json", Open: func() (io.ReadCloser, error) { return io.NopCloser(sr), nil }}
 	sink := &memSink{}
-	res, err := New(Options{ChunkSize: 32 << 10}).Run(ctx, []Input{inp, bytesInput("next.json", []byte(`{}`))}, sink)
+	res, err := New(Options{ChunkSize: 32 << 10, Appenders: 1}).Run(ctx, []Input{inp, bytesInput("next.json", []byte(`{}`))}, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -456,4 +461,99 @@ func FuzzIngest(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestConcurrentAppenders(t *testing.T) {
+	var in bytes.Buffer
+	const n = 30000
+	for i := range n {
+		fmt.Fprintf(&in, `{"event_timestamp":%d}`+"\n", i)
+	}
+	sink := &memSink{}
+	res, err := New(Options{ChunkSize: 16 << 10, Appenders: 3, AppendEvents: 100}).Run(context.Background(),
+		[]Input{bytesInput("a", in.Bytes()), bytesInput("b", gz(in.Bytes()))}, sink)
+	if err != nil || res.Stored != 2*n || len(sink.events) != 2*n {
+		t.Fatalf("stored %d (sink %d), %v", res.Stored, len(sink.events), err)
+	}
+	seen := map[string]int{}
+	for _, e := range sink.events {
+		if e.msg != fmt.Sprintf(`{"event_timestamp":%d}`, e.ts) {
+			t.Fatalf("event %d has message %q", e.ts, e.msg)
+		}
+		seen[fmt.Sprint(e.stream, e.ts)]++
+	}
+	if len(seen) != 2*n {
+		t.Errorf("%d distinct events, want %d", len(seen), 2*n)
+	}
+}
+
+// blockingReader returns its lines, then blocks until release is closed
+// (or forever), like a pipe whose writer has gone quiet.
+type blockingReader struct {
+	data    []byte
+	release chan struct{}
+}
+
+func (b *blockingReader) Read(p []byte) (int, error) {
+	if len(b.data) > 0 {
+		n := copy(p, b.data)
+		b.data = b.data[n:]
+		return n, nil
+	}
+	<-b.release
+	return 0, io.EOF
+}
+
+// countingSink reports how many events it holds.
+func (m *memSink) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.events)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}
+
+// TestQuietPipe: records from an input that has gone quiet are stored
+// without waiting for the chunk to fill or the input to end.
+func TestQuietPipe(t *testing.T) {
+	br := &blockingReader{data: []byte("{\"event_timestamp\":1}\n{\"event_timestamp\":2}\n{\"event_time"), release: make(chan struct{})}
+	sink := &memSink{}
+	done := make(chan Result)
+	go func() {
+		res, _ := New(Options{}).Run(context.Background(), []Input{{Name: "-", Open: func() (io.ReadCloser, error) { return io.NopCloser(br), nil }}}, sink)
+		done <- res
+	}()
+	waitFor(t, "the first two records", func() bool { return sink.count() == 2 })
+	close(br.release)
+	res := <-done
+	if res.Stored != 2 || res.Rejected != 1 {
+		t.Errorf("stored %d rejected %d", res.Stored, res.Rejected)
+	}
+}
+
+// TestInterruptBlockedRead: an interrupt while the input blocks forever
+// stores what was read and returns.
+func TestInterruptBlockedRead(t *testing.T) {
+	br := &blockingReader{data: []byte("{\"event_timestamp\":1}\n{\"event_timestamp\":2}\n{\"event_ti"), release: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	sink := &memSink{}
+	done := make(chan Result)
+	go func() {
+		res, _ := New(Options{}).Run(ctx, []Input{{Name: "-", Open: func() (io.ReadCloser, error) { return io.NopCloser(br), nil }}}, sink)
+		done <- res
+	}()
+	waitFor(t, "the first two records", func() bool { return sink.count() == 2 })
+	cancel()
+	res := <-done
+	if !res.Interrupted || res.StoppedAt != "<stdin>:2" || res.Stored != 2 || res.Rejected != 0 {
+		t.Errorf("result %+v", res)
+	}
+	close(br.release)
 }

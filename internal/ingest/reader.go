@@ -3,9 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"unicode/utf8"
 
@@ -70,37 +68,17 @@ func (r *reader) readInput(inp Input, res *Result) {
 	res.Files++
 
 	b := <-r.pool
-	c := chunker{r: src}
+	c := newChunker(r.ctx, src)
+	defer c.close()
 	b.buf = c.fill(b.buf[:0])
 	switch detect(b.buf, c.eof) {
 	case formatDocument:
-		r.document(b, &c, res)
+		r.document(b, c, res)
 	case formatExport:
-		r.lines(b, &c, true)
+		r.lines(b, c, true)
 	default:
-		r.lines(b, &c, false)
+		r.lines(b, c, false)
 	}
-}
-
-// chunker fills buffers from a reader.
-type chunker struct {
-	r   io.Reader
-	eof bool  // no more data (end of input or a read error)
-	err error // the read error, if that is why
-}
-
-func (c *chunker) fill(buf []byte) []byte {
-	for len(buf) < cap(buf) && !c.eof {
-		n, err := c.r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err != nil {
-			c.eof = true
-			if !errors.Is(err, io.EOF) {
-				c.err = err
-			}
-		}
-	}
-	return buf
 }
 
 // detect decides the format from the first chunk of (decompressed) data.
@@ -211,6 +189,11 @@ func (r *reader) lines(b *batch, c *chunker, export bool) {
 		rest := buf[start:]
 		carry = carry[:0]
 		switch {
+		case c.interrupted:
+			// The unfinished last line was not read; everything before it was.
+			r.stop(line)
+			r.work <- b
+			return
 		case c.eof:
 			if len(rest) > 0 && !skipping {
 				line++

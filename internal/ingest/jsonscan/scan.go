@@ -146,6 +146,7 @@ type parser struct {
 	i   int
 	s   *Scanner
 	f   *Fields
+	esc bool // the last string str parsed held an escape
 }
 
 func (p *parser) errf(format string, args ...any) error {
@@ -269,16 +270,14 @@ func (p *parser) object(depth, match int, top bool) error {
 	}
 }
 
-// key returns the unescaped text of a raw key token (quotes included).
+// key returns the unescaped text of the key token raw (quotes included)
+// that str has just parsed.
 func (p *parser) key(raw []byte) []byte {
-	k := raw[1 : len(raw)-1]
-	for _, c := range k {
-		if c == '\\' {
-			p.s.scratch = AppendUnquoted(p.s.scratch[:0], raw)
-			return p.s.scratch
-		}
+	if p.esc {
+		p.s.scratch = AppendUnquoted(p.s.scratch[:0], raw)
+		return p.s.scratch
 	}
-	return k
+	return raw[1 : len(raw)-1]
 }
 
 func (p *parser) array(depth int) error {
@@ -373,10 +372,12 @@ var strSafe = func() (t [256]bool) {
 }()
 
 // str validates the string token at p.i and returns it with its quotes.
+// p.esc says whether it held an escape.
 func (p *parser) str() ([]byte, error) {
 	b := p.buf
 	start := p.i
 	i := p.i + 1
+	p.esc = false
 	for {
 		for i < len(b) && strSafe[b[i]] {
 			i++
@@ -390,6 +391,7 @@ func (p *parser) str() ([]byte, error) {
 			p.i = i + 1
 			return b[start:p.i], nil
 		case c == '\\':
+			p.esc = true
 			if i+1 >= len(b) {
 				p.i = i
 				return nil, p.errf("unterminated string")
