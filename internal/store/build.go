@@ -48,8 +48,10 @@ type builder struct {
 	touched []int
 	esc     []byte
 	num     []byte
-	dict    map[string]uint32
+	sc      strScratch
 	payload []byte
+	refBuf  []byte
+	sub     colData
 	emitFn  func([]byte, scan.Leaf)
 
 	// per-row state for emit
@@ -61,7 +63,7 @@ type builder struct {
 }
 
 func newBuilder() *builder {
-	b := &builder{colIdx: map[string]int{}, shapeIdx: map[string]int{}, dict: map[string]uint32{}}
+	b := &builder{colIdx: map[string]int{}, shapeIdx: map[string]int{}}
 	b.emitFn = b.emit
 	return b
 }
@@ -338,7 +340,7 @@ func (b *builder) buildBlock(rows []memRow, enc *zstd.Encoder) (blockOut, error)
 		if i == sysTS {
 			tsArg = nil
 		}
-		p, _ := encodeColumn(b.payload[:0], sys[i], n, tsArg, b.dict)
+		p, _ := encodeColumn(b.payload[:0], sys[i], n, tsArg, &b.sc)
 		b.payload = p
 		out.idx.sys[i] = put(p, true)
 	}
@@ -352,8 +354,22 @@ func (b *builder) buildBlock(rows []memRow, enc *zstd.Encoder) (blockOut, error)
 
 	out.idx.cols = make([]colIndex, len(b.cols))
 	out.idx.byName = make(map[string]int, len(b.cols))
+	isRef := make([]bool, len(b.cols))
 	for i, c := range b.cols {
-		p, st := encodeColumn(b.payload[:0], c, n, ts, b.dict)
+		var earlier []*colData
+		for k := 0; k < i; k++ {
+			if !isRef[k] {
+				earlier = append(earlier, b.cols[k])
+			}
+		}
+		p, st := encodeColumn(b.payload[:0], c, n, ts, &b.sc)
+		if d := refCandidate(c, earlier); d != nil {
+			if rp := encodeRef(b.refBuf[:0], c, d, n, ts, &b.sc, &b.sub); len(rp) < len(p) {
+				isRef[i] = true
+				p = append(p[:0], rp...)
+				b.refBuf = rp
+			}
+		}
 		b.payload = p
 		ci := colIndex{name: c.name, typ: st.typ, count: st.count, hasNum: st.hasNum, min: st.min, max: st.max, small: st.small}
 		ci.chunk = put(p, true)

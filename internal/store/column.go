@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
+	"strconv"
 	"unsafe"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
@@ -20,6 +22,8 @@ const (
 	encUUID  = 4 // 16 bytes each (canonical lowercase 8-4-4-4-12 text)
 	encDict  = 5 // uvarint n, u8 value encoding (encStr/encUUID) + values, u8 width, codes
 	encMixed = 6 // per value: u8 kind (1 string, 2 int, 3 float) + value
+	encRef   = 7 // name of another column, bitmap "equal to it" over present rows, nested chunk of the rest
+	encIPv4  = 8 // dictionary values only: 4 bytes each (canonical dotted quads)
 )
 
 const (
@@ -189,7 +193,7 @@ func uvarintLen(u uint64) int { return (bits.Len64(u|1) + 6) / 7 }
 
 // encodeColumn appends the chunk payload for c (over nrows rows) to dst.
 // ts holds the block's @timestamp per row, for the minus-timestamp mode.
-func encodeColumn(dst []byte, c *colData, nrows int, ts []int64, dictScratch map[string]uint32) ([]byte, colStats) {
+func encodeColumn(dst []byte, c *colData, nrows int, ts []int64, sc *strScratch) ([]byte, colStats) {
 	st := colStats{count: len(c.rows)}
 	if len(c.rows) == nrows {
 		dst = append(dst, 0)
@@ -252,7 +256,7 @@ func encodeColumn(dst []byte, c *colData, nrows int, ts []int64, dictScratch map
 			}
 		}
 	case vkStr:
-		dst, st = encodeStrings(dst, c, st, dictScratch)
+		dst, st = encodeStrings(dst, c, st, sc)
 	default:
 		st.typ = scan.TypeMixed
 		dst = append(dst, encMixed)
@@ -279,16 +283,31 @@ func encodeColumn(dst []byte, c *colData, nrows int, ts []int64, dictScratch map
 	return dst, st
 }
 
-func encodeStrings(dst []byte, c *colData, st colStats, dict map[string]uint32) ([]byte, colStats) {
+// strScratch is reusable memory for encodeStrings.
+type strScratch struct {
+	dict   map[string]uint32
+	order  [][]byte
+	counts []int
+	codes  []uint32
+	remap  []uint32
+	perm   []int
+}
+
+func encodeStrings(dst []byte, c *colData, st colStats, sc *strScratch) ([]byte, colStats) {
 	n := len(c.strOff)
 	allUUID := true
+	if sc.dict == nil {
+		sc.dict = map[string]uint32{}
+	}
+	dict := sc.dict
 	clear(dict)
 	limit := n / 2
 	if limit < 16 {
 		limit = 16
 	}
-	var order [][]byte
-	codes := make([]uint32, n)
+	order := sc.order[:0]
+	counts := sc.counts[:0]
+	codes := slices.Grow(sc.codes[:0], n)[:n]
 	useDict := true
 	for i := 0; i < n; i++ {
 		s := c.str(i)
@@ -300,65 +319,92 @@ func encodeStrings(dst []byte, c *colData, st colStats, dict map[string]uint32) 
 			if !ok {
 				if len(order) >= limit || len(order) >= 1<<20 {
 					useDict = false
+					if !allUUID {
+						break
+					}
 					continue
 				}
 				code = uint32(len(order))
 				dict[string(s)] = code
 				order = append(order, s)
+				counts = append(counts, 0)
 			}
+			counts[code]++
 			codes[i] = code
 		}
 	}
+	sc.order, sc.counts, sc.codes = order, counts, codes
 	if useDict && len(order) > n/2 && n > 32 {
 		useDict = false
 	}
 	var bl bloom
 	if useDict {
+		// Most frequent values get the smallest codes, so the high bytes of
+		// wide codes are mostly zero and compress well.
+		perm := slices.Grow(sc.perm[:0], len(order))[:len(order)]
+		for i := range perm {
+			perm[i] = i
+		}
+		slices.SortStableFunc(perm, func(a, b int) int { return counts[b] - counts[a] })
+		remap := slices.Grow(sc.remap[:0], len(order))[:len(order)]
+		for newc, old := range perm {
+			remap[old] = uint32(newc)
+		}
+		sc.perm, sc.remap = perm, remap
 		st.typ = scan.TypeDict
 		bl = newBloom(len(order))
-		small := len(order) <= 64
 		total := 0
+		allIP := !allUUID
 		for _, s := range order {
 			bl.add(s)
 			total += len(s)
+			if allIP && !isIPv4(s) {
+				allIP = false
+			}
 		}
-		if small && total <= 4096 {
+		if len(order) <= 64 && total <= 4096 {
 			st.small = make([]string, len(order))
-			for i, s := range order {
-				st.small[i] = string(s)
+			for i, old := range perm {
+				st.small[i] = string(order[old])
 			}
 		}
 		dst = append(dst, encDict)
 		dst = binary.AppendUvarint(dst, uint64(len(order)))
-		if allUUID {
+		switch {
+		case allUUID:
 			dst = append(dst, encUUID)
-			for _, s := range order {
-				dst = appendUUIDBytes(dst, s)
+			for _, old := range perm {
+				dst = appendUUIDBytes(dst, order[old])
 			}
-		} else {
+		case allIP:
+			dst = append(dst, encIPv4)
+			for _, old := range perm {
+				dst = appendIPv4Bytes(dst, order[old])
+			}
+		default:
 			dst = append(dst, encStr)
-			for _, s := range order {
-				dst = binary.AppendUvarint(dst, uint64(len(s)))
+			for _, old := range perm {
+				dst = binary.AppendUvarint(dst, uint64(len(order[old])))
 			}
-			for _, s := range order {
-				dst = append(dst, s...)
+			for _, old := range perm {
+				dst = append(dst, order[old]...)
 			}
 		}
 		switch {
 		case len(order) <= 1<<8:
 			dst = append(dst, 1)
 			for _, c := range codes {
-				dst = append(dst, byte(c))
+				dst = append(dst, byte(remap[c]))
 			}
 		case len(order) <= 1<<16:
 			dst = append(dst, 2)
 			for _, c := range codes {
-				dst = binary.LittleEndian.AppendUint16(dst, uint16(c))
+				dst = binary.LittleEndian.AppendUint16(dst, uint16(remap[c]))
 			}
 		default:
 			dst = append(dst, 4)
 			for _, c := range codes {
-				dst = binary.LittleEndian.AppendUint32(dst, c)
+				dst = binary.LittleEndian.AppendUint32(dst, remap[c])
 			}
 		}
 	} else {
@@ -382,6 +428,48 @@ func encodeStrings(dst []byte, c *colData, st colStats, dict map[string]uint32) 
 	}
 	st.bloom = bl
 	return dst, st
+}
+
+// isIPv4 accepts canonical dotted quads only (no leading zeros), so that
+// packing to 4 bytes and printing back gives the same text.
+func isIPv4(b []byte) bool {
+	parts := 0
+	i := 0
+	for parts < 4 {
+		j := i
+		v := 0
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' && j-i < 3 {
+			v = v*10 + int(b[j]-'0')
+			j++
+		}
+		if j == i || v > 255 || (b[i] == '0' && j-i > 1) {
+			return false
+		}
+		parts++
+		if parts < 4 {
+			if j >= len(b) || b[j] != '.' {
+				return false
+			}
+			j++
+		}
+		i = j
+	}
+	return i == len(b)
+}
+
+func appendIPv4Bytes(dst, b []byte) []byte {
+	var out [4]byte
+	k, v := 0, 0
+	for _, c := range b {
+		if c == '.' {
+			out[k] = byte(v)
+			k, v = k+1, 0
+			continue
+		}
+		v = v*10 + int(c-'0')
+	}
+	out[3] = byte(v)
+	return append(dst, out[:]...)
 }
 
 // chunkReader walks a decompressed chunk payload; every read is bounds
@@ -434,7 +522,7 @@ func (r *chunkReader) bytes(n uint64) []byte {
 
 // decodeColumn turns a chunk payload into a scan.Column over nrows rows.
 // ts is the block's @timestamp column (needed by the minus-timestamp mode).
-func decodeColumn(p []byte, nrows int, ts []int64) (*scan.Column, error) {
+func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.Column, error)) (*scan.Column, error) {
 	r := &chunkReader{b: p}
 	col := &scan.Column{}
 	var present []int32
@@ -517,7 +605,7 @@ func decodeColumn(p []byte, nrows int, ts []int64) (*scan.Column, error) {
 			return nil, r.err
 		}
 		venc := r.byte1()
-		if venc != encStr && venc != encUUID {
+		if venc != encStr && venc != encUUID && venc != encIPv4 {
 			r.fail("bad dictionary value encoding %d", venc)
 		}
 		col.Dict = readStrings(r, venc, int(nd))
@@ -544,6 +632,31 @@ func decodeColumn(p []byte, nrows int, ts []int64) (*scan.Column, error) {
 			}
 			col.Codes[row(i)] = c
 		}
+	case encRef:
+		name := string(r.bytes(r.uvarint()))
+		eq := r.bytes(uint64((n + 7) / 8))
+		nested := r.bytes(r.uvarint())
+		if r.err != nil {
+			return nil, r.err
+		}
+		if ref == nil {
+			r.fail("column refers to column %q, which cannot be resolved here", name)
+			return nil, r.err
+		}
+		base, err := ref(name)
+		if err != nil {
+			return nil, fmt.Errorf("referenced column %q: %w", name, err)
+		}
+		rest, err := decodeColumn(nested, nrows, ts, nil)
+		if err != nil {
+			return nil, fmt.Errorf("nested chunk: %w", err)
+		}
+		pres := col.Present
+		col, err = mergeRef(base, rest, eq, n, row, nrows)
+		if err != nil {
+			return nil, err
+		}
+		col.Present = pres
 	case encMixed:
 		col.Type = scan.TypeMixed
 		col.Values = make([]scan.Value, nrows)
@@ -601,6 +714,31 @@ func readStrings(r *chunkReader, enc byte, n int) []string {
 		}
 		return out
 	}
+	if enc == encIPv4 {
+		b := r.bytes(uint64(n) * 4)
+		if r.err != nil {
+			return nil
+		}
+		buf := make([]byte, 0, n*15)
+		ends := make([]int, n)
+		for i := 0; i < n; i++ {
+			for k := 0; k < 4; k++ {
+				if k > 0 {
+					buf = append(buf, '.')
+				}
+				buf = strconv.AppendUint(buf, uint64(b[4*i+k]), 10)
+			}
+			ends[i] = len(buf)
+		}
+		all := unsafe.String(unsafe.SliceData(buf), len(buf))
+		out := make([]string, n)
+		start := 0
+		for i, e := range ends {
+			out[i] = all[start:e]
+			start = e
+		}
+		return out
+	}
 	if uint64(n) > uint64(len(r.b)) {
 		r.fail("string count %d exceeds chunk", n)
 		return nil
@@ -627,4 +765,134 @@ func readStrings(r *chunkReader, enc byte, n int) []string {
 		off += l
 	}
 	return out
+}
+
+// mergeRef rebuilds a reference-encoded column: value i (of n present
+// values, at row(i)) comes from base when its eq bit is set, else from rest.
+func mergeRef(base, rest *scan.Column, eq []byte, n int, row func(int) int, nrows int) (*scan.Column, error) {
+	isStr := func(c *scan.Column) bool { return c.Type == scan.TypeString || c.Type == scan.TypeDict }
+	if !isStr(base) || (rest.Type != scan.TypeMixed && !isStr(rest)) {
+		return nil, fmt.Errorf("reference encoding over non-string columns (%v, %v)", base.Type, rest.Type)
+	}
+	for i := 0; i < n; i++ {
+		r := row(i)
+		if eq[i>>3]&(1<<(uint(i)&7)) != 0 {
+			if !base.Has(r) {
+				return nil, fmt.Errorf("row %d: equal to a referenced value that is absent", r)
+			}
+		} else if !rest.Has(r) || (rest.Type == scan.TypeMixed) {
+			return nil, fmt.Errorf("row %d: value missing from the nested chunk", r)
+		}
+	}
+	if base.Type == scan.TypeDict && (rest.Type == scan.TypeDict || rest.Type == scan.TypeMixed) {
+		out := &scan.Column{Type: scan.TypeDict, Codes: make([]uint32, nrows)}
+		idx := map[string]uint32{}
+		code := func(s string) uint32 {
+			c, ok := idx[s]
+			if !ok {
+				c = uint32(len(out.Dict))
+				idx[s] = c
+				out.Dict = append(out.Dict, s)
+			}
+			return c
+		}
+		baseMap := make([]int32, len(base.Dict))
+		for i := range baseMap {
+			baseMap[i] = -1
+		}
+		restMap := make([]int32, len(rest.Dict))
+		for i := range restMap {
+			restMap[i] = -1
+		}
+		for i := 0; i < n; i++ {
+			r := row(i)
+			var m []int32
+			var d []string
+			var c uint32
+			if eq[i>>3]&(1<<(uint(i)&7)) != 0 {
+				m, d, c = baseMap, base.Dict, base.Codes[r]
+			} else {
+				m, d, c = restMap, rest.Dict, rest.Codes[r]
+			}
+			if m[c] < 0 {
+				m[c] = int32(code(d[c]))
+			}
+			out.Codes[r] = uint32(m[c])
+		}
+		return out, nil
+	}
+	out := &scan.Column{Type: scan.TypeString, Strs: make([]string, nrows)}
+	for i := 0; i < n; i++ {
+		r := row(i)
+		if eq[i>>3]&(1<<(uint(i)&7)) != 0 {
+			out.Strs[r] = base.Value(r).S
+		} else {
+			out.Strs[r] = rest.Value(r).S
+		}
+	}
+	return out, nil
+}
+
+// refCandidate picks an earlier string column that holds the same value as
+// c in at least half of a sample of c's rows (e.g. owner_id = user_id).
+func refCandidate(c *colData, earlier []*colData) *colData {
+	if c.kindSet != vkStr || len(c.rows) < 64 {
+		return nil
+	}
+	var best *colData
+	bestEq := 0
+	for _, d := range earlier {
+		if d.kindSet != vkStr || len(d.rows) < len(c.rows)/2 {
+			continue
+		}
+		eq, tried := 0, 0
+		j := 0
+		for i := 0; i < len(c.rows) && tried < 256; i++ {
+			for j < len(d.rows) && d.rows[j] < c.rows[i] {
+				j++
+			}
+			tried++
+			if j < len(d.rows) && d.rows[j] == c.rows[i] && string(c.str(i)) == string(d.str(j)) {
+				eq++
+			}
+		}
+		if eq*2 >= tried && eq > bestEq {
+			best, bestEq = d, eq
+		}
+	}
+	return best
+}
+
+// encodeRef encodes c as differences from d; see encRef.
+func encodeRef(dst []byte, c, d *colData, nrows int, ts []int64, sc *strScratch, sub *colData) []byte {
+	if len(c.rows) == nrows {
+		dst = append(dst, 0)
+	} else {
+		dst = append(dst, 1)
+		bm := make([]byte, (nrows+7)/8)
+		for _, r := range c.rows {
+			bm[r>>3] |= 1 << (uint(r) & 7)
+		}
+		dst = append(dst, bm...)
+	}
+	dst = append(dst, encRef)
+	dst = binary.AppendUvarint(dst, uint64(len(d.name)))
+	dst = append(dst, d.name...)
+	eq := make([]byte, (len(c.rows)+7)/8)
+	sub.reset("")
+	j := 0
+	for i, r := range c.rows {
+		for j < len(d.rows) && d.rows[j] < r {
+			j++
+		}
+		if j < len(d.rows) && d.rows[j] == r && string(c.str(i)) == string(d.str(j)) {
+			eq[i>>3] |= 1 << (uint(i) & 7)
+		} else {
+			sub.addStr(r, c.str(i))
+		}
+	}
+	dst = append(dst, eq...)
+	nested, _ := encodeColumn(nil, sub, nrows, ts, sc)
+	dst = binary.AppendUvarint(dst, uint64(len(nested)))
+	return append(dst, nested...)
 }

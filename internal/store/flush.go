@@ -188,6 +188,7 @@ func (s *Store) flushMemtable(m *memtable, enc *zstd.Encoder) error {
 	if err := s.encodeTasks(tasks, enc); err != nil {
 		return err
 	}
+	encoded := time.Since(start)
 	segs := make([]*segment, len(tasks))
 	for i, t := range tasks {
 		seg, err := s.writeTask(t)
@@ -230,7 +231,7 @@ func (s *Store) flushMemtable(m *memtable, enc *zstd.Encoder) error {
 			os.Remove(s.walPath(n))
 		}
 	}
-	s.log.Debug("store: flushed memtable", "events", m.rows, "segments", len(segs), "took", time.Since(start))
+	s.log.Debug("store: flushed memtable", "events", m.rows, "segments", len(segs), "encode", encoded, "took", time.Since(start))
 	s.kickMaint()
 	return nil
 }

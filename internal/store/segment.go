@@ -378,7 +378,7 @@ func (s *segment) readSys(bi *blockIndex, k int, ts []int64) (*scan.Column, erro
 	if err != nil {
 		return nil, err
 	}
-	c, err := decodeColumn(p, bi.rows, ts)
+	c, err := decodeColumn(p, bi.rows, ts, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: segment %s: %s column at byte %d: %w", s.name(), sysNames[k], bi.sys[k].off, err)
 	}
@@ -389,12 +389,26 @@ func (s *segment) readSys(bi *blockIndex, k int, ts []int64) (*scan.Column, erro
 }
 
 func (s *segment) readCol(bi *blockIndex, ci int, ts []int64) (*scan.Column, error) {
+	return s.readColRef(bi, ci, ts, true)
+}
+
+func (s *segment) readColRef(bi *blockIndex, ci int, ts []int64, allowRef bool) (*scan.Column, error) {
 	c := &bi.cols[ci]
+	var resolve func(string) (*scan.Column, error)
+	if allowRef {
+		resolve = func(name string) (*scan.Column, error) {
+			k, ok := bi.byName[name]
+			if !ok {
+				return nil, fmt.Errorf("no such column in the block")
+			}
+			return s.readColRef(bi, k, ts, false)
+		}
+	}
 	p, err := s.readChunk(c.chunk, true, fmt.Sprintf("column %q", c.name))
 	if err != nil {
 		return nil, err
 	}
-	col, err := decodeColumn(p, bi.rows, ts)
+	col, err := decodeColumn(p, bi.rows, ts, resolve)
 	if err != nil {
 		return nil, fmt.Errorf("store: segment %s: column %q at byte %d: %w", s.name(), c.name, c.chunk.off, err)
 	}

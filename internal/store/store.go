@@ -43,7 +43,7 @@ type Options struct {
 	MemtableBytes int
 	MaxFrozen     int           // default 2
 	FlushInterval time.Duration // flush a non-empty memtable this old (default 30s)
-	BlockRows     int           // events per block (default 32768)
+	BlockRows     int           // events per block (default 131072; big blocks amortise dictionaries)
 
 	// MergeMinSegments small segments of one (group, day) trigger a merge
 	// (default 4). A segment is small when its messages total less than
@@ -81,7 +81,7 @@ func (o *Options) setDefaults() {
 		o.FlushInterval = 30 * time.Second
 	}
 	if o.BlockRows <= 0 {
-		o.BlockRows = 32768
+		o.BlockRows = 131072
 	}
 	if o.MergeMinSegments <= 1 {
 		o.MergeMinSegments = 4

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestIngestFile is the documented ingest measurement. It is skipped unless
+// STORE_BENCH_FILE names an NDJSON file, e.g.
+//
+//	go run ./bench/gen -n 10000000 -seed 1 -out /tmp/10m.ndjson   (or shared/bench/gen)
+//	STORE_BENCH_FILE=/tmp/10m.ndjson go test -run TestIngestFile -v -timeout 30m ./internal/store
+//
+// It appends the file in batches of 5,000 events (timestamps taken from
+// event_timestamp), closes the store, and prints records/s, bytes on disk per
+// record and the process's peak RSS.
+func TestIngestFile(t *testing.T) {
+	path := os.Getenv("STORE_BENCH_FILE")
+	if path == "" {
+		t.Skip("set STORE_BENCH_FILE to an NDJSON file to measure ingest")
+	}
+	dir := os.Getenv("STORE_BENCH_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	f, err := os.Open(path)
+	must(t, err)
+	defer f.Close()
+	opts := Options{}
+	if v := os.Getenv("STORE_BENCH_BLOCKROWS"); v != "" {
+		opts.BlockRows, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("STORE_BENCH_MEMTABLE_MB"); v != "" {
+		mb, _ := strconv.Atoi(v)
+		opts.MemtableBytes = mb << 20
+	}
+	if os.Getenv("STORE_BENCH_DEBUG") != "" {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s := openTest(t, dir, opts)
+	must(t, s.EnsureLogGroup(DefaultAccount, "/bench"))
+	must(t, s.EnsureLogStream(DefaultAccount, "/bench", "audit"))
+
+	const batch = 5000
+	batches := make(chan []Event, 4)
+	go func() {
+		defer close(batches)
+		r := bufio.NewReaderSize(f, 4<<20)
+		evs := make([]Event, 0, batch)
+		for {
+			line, err := r.ReadSlice('\n')
+			if len(line) > 0 {
+				line = bytes.TrimRight(line, "\r\n")
+				if len(line) > 0 {
+					evs = append(evs, Event{Timestamp: eventTime(line), Message: append([]byte(nil), line...)})
+				}
+			}
+			if len(evs) == batch || (err != nil && len(evs) > 0) {
+				batches <- evs
+				evs = make([]Event, 0, batch)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var ru0 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	start := time.Now()
+	n := 0
+	var msgBytes int64
+	for evs := range batches {
+		must(t, s.Append(DefaultAccount, "/bench", "audit", evs))
+		n += len(evs)
+		for i := range evs {
+			msgBytes += int64(len(evs[i].Message))
+		}
+	}
+	must(t, s.Close())
+	el := time.Since(start)
+	var ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) * time.Nanosecond
+	var disk int64
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				disk += fi.Size()
+			}
+		}
+		return nil
+	})
+	fmt.Printf("cpu: %.1f s user+sys (including reading the file) = %.0f records per CPU-second; %.0f records/s if both cores were ours\n",
+		cpu.Seconds(), float64(n)/cpu.Seconds(), 2*float64(n)/cpu.Seconds())
+	fmt.Printf("records: %d (%.1f MB of messages)\ningest: %.1f s, %.0f records/s (append + final flush)\ndisk: %d bytes, %.1f bytes/record\npeak RSS: %s\n",
+		n, float64(msgBytes)/1e6, el.Seconds(), float64(n)/el.Seconds(), disk, float64(disk)/float64(n), peakRSS())
+}
+
+func eventTime(line []byte) int64 {
+	const key = `"event_timestamp":`
+	i := bytes.Index(line, []byte(key))
+	if i < 0 {
+		return time.Now().UnixMilli()
+	}
+	j := i + len(key)
+	k := j
+	for k < len(line) && line[k] >= '0' && line[k] <= '9' {
+		k++
+	}
+	v, err := strconv.ParseInt(string(line[j:k]), 10, 64)
+	if err != nil {
+		return time.Now().UnixMilli()
+	}
+	return v
+}
+
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			return strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:"))
+		}
+	}
+	return "unknown"
+}
