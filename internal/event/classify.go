@@ -19,12 +19,13 @@ type classifier struct {
 	trail      int  // CloudTrail keys seen
 }
 
-func (c *classifier) member(m *member) error {
-	key := m.Key
-	if m.Escaped {
-		key = []byte(m.name())
+// member looks at one top-level member and reports whether the type is
+// decided.
+func (c *classifier) member(key []byte, escaped bool, v []byte) bool {
+	if escaped {
+		s, _ := unquote(key, true)
+		key = []byte(s)
 	}
-	v := m.Val
 	switch string(key) {
 	// WorkMail audit records (§1.8). Checked by key alone: the first
 	// decisive key wins, so a record is classified after reading only as
@@ -63,10 +64,7 @@ func (c *classifier) member(m *member) error {
 	case "digestStartTime", "digestEndTime", "digestS3Object", "digestPublicKeyFingerprint":
 		c.result = LogTypeCloudTrailDigest
 	}
-	if c.result != "" {
-		return errStop
-	}
-	return nil
+	return c.result != ""
 }
 
 func (c *classifier) final() (LogType, error) {
@@ -86,9 +84,10 @@ func (c *classifier) final() (LogType, error) {
 
 // Classify tells which log type an untagged JSON record belongs to, from
 // its top-level keys (formats.md §1.8, extended to email events and
-// CloudTrail). It reads only as far as the first decisive key and decodes
-// nothing, so the rest of the record is not validated; it never allocates
-// for records without escaped keys.
+// CloudTrail). It reads only as far as the first decisive key, skips values
+// without validating them (a malformed value is Decode's and the
+// flattener's business) and does not allocate for records without escaped
+// keys.
 //
 // Precedence, first decisive key in the input wins: object_type or
 // folder_path → mailbox access; scope → access control; auth_successful →
@@ -99,12 +98,22 @@ func (c *classifier) final() (LogType, error) {
 // personal access token; two or more CloudTrail keys (eventTime,
 // eventSource, ...) → CloudTrail record.
 func Classify(raw []byte) (LogType, error) {
-	var c classifier
-	if err := walkObject(raw, c.member); err != nil {
-		return "", err
+	it, ok := newFastIter(raw)
+	if !ok {
+		return "", ErrNotObject
 	}
-	if c.result != "" {
-		return c.result, nil
+	var c classifier
+	for {
+		key, esc, val, ok := it.next()
+		if !ok {
+			break
+		}
+		if c.member(key, esc, val) {
+			return c.result, nil
+		}
+	}
+	if it.bad {
+		return "", synErr(it.i, "malformed JSON object")
 	}
 	return c.final()
 }
@@ -165,18 +174,22 @@ func DecodeAs(raw []byte, t LogType) (Record, error) {
 // value does not parse; the caller then falls back (--time-field, then
 // ingestion time).
 func Timestamp(raw []byte) (ms int64, ok bool) {
-	_ = walkObject(raw, func(m *member) error {
-		switch string(m.Key) {
-		case "event_timestamp":
-			ms, ok = parseInt64(m.Val)
-			return errStop
-		case "eventTime":
-			ms, ok = trailMillis(m.Val)
-			return errStop
+	it, isObj := newFastIter(raw)
+	if !isObj {
+		return 0, false
+	}
+	for {
+		key, _, val, more := it.next()
+		if !more {
+			return 0, false
 		}
-		return nil
-	})
-	return ms, ok
+		switch string(key) {
+		case "event_timestamp":
+			return parseInt64(val)
+		case "eventTime":
+			return trailMillis(val)
+		}
+	}
 }
 
 func trailMillis(v []byte) (int64, bool) {

@@ -40,7 +40,11 @@ func TestClassify(t *testing.T) {
 		{"not JSON", `scope`, "", ErrNotObject},
 		{"empty input", ``, "", ErrNotObject},
 		{"truncated before a decisive key", `{"event_timestamp":1,"user_`, "", nil},
-		{"bad value before a decisive key", `{"event_timestamp":01,"scope":"x"}`, "", nil},
+		{"bad value before a decisive key is not Classify's business", `{"event_timestamp":01,"scope":"x"}`, LogTypeAccessControl, nil},
+		{"unterminated string", `{"event_timestamp":1,"a":"\"}`, "", nil},
+		{"missing colon", `{"event_timestamp" 1}`, "", nil},
+		{"missing comma", `{"a":1 "scope":"x"}`, "", nil},
+		{"unbalanced", `{"a":{"b":[}`, "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

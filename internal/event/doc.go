@@ -43,7 +43,10 @@
 //     reaches end of support in 2027).
 //   - Classification (§1.8 [I]) looks at top-level keys only and stops at the
 //     first decisive one; see Classify for the precedence. A PAT record is
-//     also recognised by name plus expires_time or scopes.
+//     also recognised by name plus expires_time or scopes. Classify and
+//     Timestamp skip values without validating them and do not allocate:
+//     they run on every ingested record, which the flattener validates
+//     anyway.
 //
 // Writing: MarshalJSON produces compact JSON and leaves <, > and &
 // unescaped (Message-IDs stay readable). Signatures (CloudTrail digests)
