@@ -1,0 +1,188 @@
+package cwlogs
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// TargetPrefix is the X-Amz-Target prefix of CloudWatch Logs operations.
+const TargetPrefix = "Logs_20140328."
+
+// maxBody bounds a request body: PutLogEvents allows 1 MiB of messages plus
+// JSON framing and escaping, which can double the size.
+const maxBody = 8 << 20
+
+// APIError is an error in AWS's JSON 1.1 shape.
+type APIError struct {
+	Status int            // HTTP status
+	Code   string         // __type, e.g. ResourceNotFoundException
+	Msg    string         // message
+	Extra  map[string]any // modeled extra members (queryCompileError, ...)
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Msg }
+
+func apiErr(status int, code, format string, args ...any) *APIError {
+	return &APIError{Status: status, Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+func invalidParam(format string, args ...any) *APIError {
+	return apiErr(400, "InvalidParameterException", format, args...)
+}
+
+func notFound(format string, args ...any) *APIError {
+	return apiErr(400, "ResourceNotFoundException", format, args...)
+}
+
+// validation builds AWS's constraint-violation message.
+func validation(value any, member, constraint string) *APIError {
+	return invalidParam("1 validation error detected: Value '%v' at '%s' failed to satisfy constraint: %s", value, member, constraint)
+}
+
+// Identity is the authenticated caller.
+type Identity struct {
+	AccessKeyID string
+	Account     string
+	Region      string
+}
+
+// Authenticator checks a request and returns its caller. The body has been
+// read and restored, so the authenticator may read it again.
+type Authenticator func(r *http.Request) (Identity, *APIError)
+
+type ctxKey struct{}
+
+// operation is one API operation: decode its input from body and answer.
+type operation func(ctx context.Context, id Identity, body []byte) (any, error)
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// ServeHTTP routes on X-Amz-Target.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	if r.Method != http.MethodPost {
+		writeError(w, apiErr(400, "UnknownOperationException", "only POST is served"))
+		return
+	}
+	target := r.Header.Get("X-Amz-Target")
+	opName, ok := strings.CutPrefix(target, TargetPrefix)
+	var op operation
+	if ok {
+		op = s.ops[opName]
+	}
+	if op == nil && !ok && s.Fallback != nil {
+		s.Fallback.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		writeError(w, apiErr(400, "SerializationException", "reading request body: %v", err))
+		return
+	}
+	if len(body) > maxBody {
+		writeError(w, invalidParam("request body larger than %d bytes", maxBody))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	id := Identity{Account: s.DefaultAccount, Region: s.Region}
+	if s.Auth != nil {
+		var aerr *APIError
+		if id, aerr = s.Auth(r); aerr != nil {
+			s.log.Info("request refused", "op", opName, "code", aerr.Code, "remote", r.RemoteAddr)
+			writeError(w, aerr)
+			return
+		}
+		if id.Region == "" {
+			id.Region = s.Region
+		}
+	}
+	if op == nil {
+		writeError(w, apiErr(400, "UnknownOperationException", "unknown operation %q", target))
+		return
+	}
+	if opName == "StartLiveTail" {
+		s.startLiveTail(w, r, id, body)
+		return
+	}
+	ctx := context.WithValue(r.Context(), ctxKey{}, reqID)
+	out, err := op(ctx, id, body)
+	if err != nil {
+		var ae *APIError
+		if !errors.As(err, &ae) {
+			s.log.Error("operation failed", "op", opName, "err", err)
+			ae = apiErr(500, "ServiceUnavailableException", "internal error: %v", err)
+		}
+		writeError(w, ae)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	if out == nil {
+		io.WriteString(w, "{}")
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		s.log.Warn("writing response", "op", opName, "err", err)
+	}
+}
+
+func writeError(w http.ResponseWriter, e *APIError) {
+	m := map[string]any{"__type": e.Code, "message": e.Msg}
+	for k, v := range e.Extra {
+		m[k] = v
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", e.Code)
+	w.WriteHeader(e.Status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(m)
+}
+
+// decode parses a request body into v, rejecting malformed JSON and wrong
+// member types with AWS's SerializationException.
+func decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return apiErr(400, "SerializationException", "member %s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+		}
+		return apiErr(400, "SerializationException", "malformed JSON request body: %v", err)
+	}
+	return nil
+}
+
+// handler adapts a typed operation function.
+func handler[In any, Out any](f func(ctx context.Context, id Identity, in *In) (Out, error)) operation {
+	return func(ctx context.Context, id Identity, body []byte) (any, error) {
+		in := new(In)
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
+		out, err := f(ctx, id, in)
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+}

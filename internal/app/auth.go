@@ -1,0 +1,37 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/mailtrail/mailtrail/internal/api/cwlogs"
+	"github.com/mailtrail/mailtrail/internal/api/sigv4"
+)
+
+// NewAuthenticator loads the credentials (environment key plus the file at
+// path) and returns an authenticator that verifies SigV4 for the services
+// mailtrail serves. It fails when no key is configured: running without
+// authentication must be asked for explicitly (--no-auth).
+func NewAuthenticator(getenv func(string) string, path string) (cwlogs.Authenticator, *sigv4.Credentials, error) {
+	creds, err := sigv4.LoadCredentials(getenv, path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading credentials: %w", err)
+	}
+	if creds.Len() == 0 {
+		return nil, nil, errors.New("no credentials configured: set MAILTRAIL_ACCESS_KEY_ID and MAILTRAIL_SECRET_ACCESS_KEY, pass --credentials FILE, or run with --no-auth for local play")
+	}
+	v := sigv4.NewVerifier(creds, sigv4.Options{Services: []string{"logs", "workmail"}})
+	auth := func(r *http.Request) (cwlogs.Identity, *cwlogs.APIError) {
+		id, err := v.Verify(r)
+		if err != nil {
+			var se *sigv4.Error
+			if errors.As(err, &se) {
+				return cwlogs.Identity{}, &cwlogs.APIError{Status: se.Status, Code: se.Code, Msg: se.Message}
+			}
+			return cwlogs.Identity{}, &cwlogs.APIError{Status: 400, Code: "IncompleteSignatureException", Msg: err.Error()}
+		}
+		return cwlogs.Identity{AccessKeyID: id.AccessKeyID, Account: id.AccountID, Region: id.Region}, nil
+	}
+	return auth, creds, nil
+}
