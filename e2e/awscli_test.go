@@ -71,7 +71,9 @@ type queryResults struct {
 // get-query-results until it is no longer running.
 func (c cli) query(group, q string, start, end int64) queryResults {
 	c.t.Helper()
-	var sq struct{ QueryID string `json:"queryId"` }
+	var sq struct {
+		QueryID string `json:"queryId"`
+	}
 	c.ok(&sq, "logs", "start-query", "--log-group-name", group, "--start-time", itoa(start), "--end-time", itoa(end), "--query-string", q)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -301,7 +303,9 @@ func TestAWSCLI(t *testing.T) {
 	if !reflect.DeepEqual(tags.Tags, map[string]string{"team": "mail"}) {
 		t.Errorf("tags after untag: %v", tags.Tags)
 	}
-	var def struct{ QueryDefinitionID string `json:"queryDefinitionId"` }
+	var def struct {
+		QueryDefinitionID string `json:"queryDefinitionId"`
+	}
 	a.ok(&def, "logs", "put-query-definition", "--name", "failed logins", "--query-string", "filter auth_successful = 0")
 	var defs struct {
 		QueryDefinitions []struct{ Name, QueryDefinitionID string } `json:"queryDefinitions"`
