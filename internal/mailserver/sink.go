@@ -1,0 +1,120 @@
+// Package mailserver is where mail servers meet mailtrail: the adapters in
+// its subpackages (dovecot, postfix) turn what Dovecot and Postfix say and
+// ask into WorkMail records, and this package routes those records into the
+// organization's log groups.
+//
+// Log group layout (one set per organization, named by its alias):
+//
+//	/aws/workmail/emailevents/<alias>                  email events (WorkMail's console default)
+//	/aws/vendedlogs/workmail/<alias>/<LOG_TYPE>        each audit log type, e.g.
+//	    .../ACCESS_CONTROL_LOGS, .../AUTHENTICATION_LOGS, .../WORKMAIL_MAILBOX_ACCESS_LOGS,
+//	    .../WORKMAIL_AVAILABILITY_PROVIDER_LOGS, .../WORKMAIL_PERSONAL_ACCESS_TOKEN_LOGS
+//
+// WorkMail delivers audit logs wherever the administrator points them; the
+// /aws/vendedlogs/ prefix is the console's convention for vended logs. The
+// stream is the organization id, as WorkMail's own deliveries use one
+// stream per organization.
+package mailserver
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/mailtrail/mailtrail/internal/event"
+	"github.com/mailtrail/mailtrail/internal/store"
+)
+
+// GroupFor names the log group of an organization's records of type t.
+func GroupFor(orgAlias string, t event.LogType) string {
+	if t == event.LogTypeEmailEvent {
+		return "/aws/workmail/emailevents/" + orgAlias
+	}
+	return "/aws/vendedlogs/workmail/" + orgAlias + "/" + string(t)
+}
+
+// Org identifies where an organization's records go.
+type Org struct {
+	Account string // AWS account that owns the organization
+	ID      string // m-<32 hex>, the stream name
+	Alias   string
+}
+
+// Record is one WorkMail record ready to store.
+type Record struct {
+	Type      event.LogType
+	Timestamp int64  // epoch ms; the record's event_timestamp
+	JSON      []byte // the record in WorkMail's exact JSON
+}
+
+// Notifier is told about events after they are durably stored (live tail).
+type Notifier func(account, group, stream string, events []store.Event)
+
+// Sink writes records into the store, creating groups and streams on first
+// use. It is safe for concurrent use; Write returns once the records are on
+// disk, so an adapter that acknowledges after Write loses nothing.
+type Sink struct {
+	Store  *store.Store
+	Notify Notifier // optional
+
+	mu    sync.Mutex
+	ready map[string]bool // account \x00 group \x00 stream already ensured
+}
+
+// NewSink returns a sink over st.
+func NewSink(st *store.Store, notify Notifier) *Sink {
+	return &Sink{Store: st, Notify: notify, ready: map[string]bool{}}
+}
+
+// Write stores recs (any mix of types) for org.
+func (s *Sink) Write(org Org, recs ...Record) error {
+	byGroup := map[string][]store.Event{}
+	var order []string
+	for _, r := range recs {
+		g := GroupFor(org.Alias, r.Type)
+		if _, ok := byGroup[g]; !ok {
+			order = append(order, g)
+		}
+		byGroup[g] = append(byGroup[g], store.Event{Timestamp: r.Timestamp, Message: r.JSON})
+	}
+	for _, g := range order {
+		if err := s.ensure(org.Account, g, org.ID); err != nil {
+			return err
+		}
+		evs := byGroup[g]
+		if err := s.Store.Append(org.Account, g, org.ID, evs); err != nil {
+			return fmt.Errorf("storing %d records in %s: %w", len(evs), g, err)
+		}
+		if s.Notify != nil {
+			s.Notify(org.Account, g, org.ID, evs)
+		}
+	}
+	return nil
+}
+
+func (s *Sink) ensure(account, group, stream string) error {
+	key := account + "\x00" + group + "\x00" + stream
+	s.mu.Lock()
+	ok := s.ready[key]
+	s.mu.Unlock()
+	if ok {
+		return nil
+	}
+	if err := s.Store.EnsureLogGroup(account, group); err != nil {
+		return fmt.Errorf("creating log group %s: %w", group, err)
+	}
+	if err := s.Store.EnsureLogStream(account, group, stream); err != nil {
+		return fmt.Errorf("creating log stream %s in %s: %w", stream, group, err)
+	}
+	s.mu.Lock()
+	s.ready[key] = true
+	s.mu.Unlock()
+	return nil
+}
+
+// Forget drops the cache of ensured groups (after a group is deleted through
+// the API, the next Write recreates it).
+func (s *Sink) Forget() {
+	s.mu.Lock()
+	s.ready = map[string]bool{}
+	s.mu.Unlock()
+}
