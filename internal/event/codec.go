@@ -52,6 +52,9 @@ type fieldInfo struct {
 	quoted []byte // "name":
 	index  int
 	req    reqKind
+	// unmarshaler: the field's pointer implements json.Unmarshaler (nested
+	// records, FlexTime, StringList, json.RawMessage).
+	unmarshaler bool
 }
 
 type typeInfo struct {
@@ -73,7 +76,8 @@ func infoFor(t reflect.Type) *typeInfo {
 			continue
 		}
 		name, _, _ := strings.Cut(tag, ",")
-		fi := fieldInfo{name: name, quoted: append(appendString(nil, name), ':'), index: i}
+		fi := fieldInfo{name: name, quoted: append(appendString(nil, name), ':'), index: i,
+			unmarshaler: sf.Type.Kind() != reflect.Pointer && reflect.PointerTo(sf.Type).Implements(unmarshalerType)}
 		switch sf.Tag.Get("event") {
 		case "required":
 			fi.req = required
@@ -126,22 +130,34 @@ func decodeStruct(b []byte, v reflect.Value, m *meta) error {
 	v.SetZero()
 	m.decoded = true
 	return walkObject(b, func(mb *member) error {
-		name := mb.name()
-		idx, ok := ti.byName[name]
+		var idx int
+		var ok bool
+		if mb.Escaped {
+			idx, ok = ti.byName[mb.name()]
+		} else {
+			idx, ok = ti.byName[string(mb.Key)] // no allocation
+		}
 		if !ok {
-			m.extra = append(m.extra, Member{Key: name, Value: compactCopy(mb.Val)})
+			m.extra = append(m.extra, Member{Key: mb.name(), Value: compactCopy(mb.Val)})
 			return nil
 		}
+		f := &ti.fields[idx]
 		if m.has(idx) {
-			return synErr(mb.Off, "duplicate key %q", name)
+			return synErr(mb.Off, "duplicate key %q", f.name)
 		}
 		m.seen |= 1 << uint(idx)
-		fv := v.Field(ti.fields[idx].index)
-		if err := decodeValue(mb.Val, fv); err != nil {
-			return &DecodeError{Field: name, Offset: mb.Off, Err: err}
+		fv := v.Field(f.index)
+		var err error
+		if f.unmarshaler {
+			err = fv.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(mb.Val)
+		} else {
+			err = decodeValue(mb.Val, fv)
+		}
+		if err != nil {
+			return &DecodeError{Field: f.name, Offset: mb.Off, Err: err}
 		}
 		if isEmptyValue(fv) {
-			m.empty = append(m.empty, Member{Key: name, Value: compactCopy(mb.Val)})
+			m.empty = append(m.empty, Member{Key: f.name, Value: compactCopy(mb.Val)})
 		}
 		return nil
 	})
