@@ -17,6 +17,7 @@
 package mailserver
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -81,7 +82,15 @@ func (s *Sink) Write(org Org, recs ...Record) error {
 			return err
 		}
 		evs := byGroup[g]
-		if err := s.Store.Append(org.Account, g, org.ID, evs); err != nil {
+		err := s.Store.Append(org.Account, g, org.ID, evs)
+		if errors.Is(err, store.ErrNotFound) {
+			// Deleted through the API since we ensured it: recreate once.
+			s.Forget()
+			if err = s.ensure(org.Account, g, org.ID); err == nil {
+				err = s.Store.Append(org.Account, g, org.ID, evs)
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("storing %d records in %s: %w", len(evs), g, err)
 		}
 		if s.Notify != nil {
