@@ -129,7 +129,7 @@ func (g *Generator) externalAddress(dom string) string {
 	var b []byte
 	switch {
 	case dom == "qq.com" || dom == "163.com":
-		b = strconv.AppendInt(b, int64(10000+r.intn(3_000_000_000)), 10)
+		b = strconv.AppendUint(b, 10000+r.u64()%3_000_000_000, 10)
 	case dom == "newsletter.shop.example" || dom == "bank-notices.example":
 		b = append(b, []string{"news", "noreply", "offers", "alerts"}[r.intn(4)]...)
 	default:
