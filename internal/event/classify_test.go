@@ -173,6 +173,16 @@ func TestRoundTripEdges(t *testing.T) {
 		t.Errorf("Event.Unknown() = %+v", u)
 	}
 
+	if err := ev.SetUnknown([]Member{{Key: "region", Value: json.RawMessage(` "eu-west-1" `)}, {Key: "traceId", Value: json.RawMessage(`"ignored"`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := ev.MarshalJSON(); !strings.HasSuffix(string(out), `},"region":"eu-west-1"}`) || strings.Count(string(out), "traceId") != 1 {
+		t.Errorf("after SetUnknown: %s", out)
+	}
+	if err := ev.SetUnknown([]Member{{Key: "x", Value: json.RawMessage(`{`)}}); err == nil {
+		t.Error("SetUnknown accepted invalid JSON")
+	}
+
 	// Duplicate keys are rejected, with the offset of the second one.
 	_, err := DecodeAs([]byte(`{"event_timestamp":1,"scope":"x","event_timestamp":2}`), LogTypeAccessControl)
 	var se *SyntaxError

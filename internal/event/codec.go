@@ -115,8 +115,24 @@ type meta struct {
 func (m *meta) Unknown() []Member { return m.extra }
 
 // SetUnknown replaces the unknown members written after the typed fields.
-// Keys that name a typed field are ignored when encoding.
-func (m *meta) SetUnknown(members []Member) { m.extra = members }
+// Each value must be valid JSON and each key unique; keys that name a typed
+// field are ignored when encoding.
+func (m *meta) SetUnknown(members []Member) error {
+	out := make([]Member, 0, len(members))
+	seen := make(map[string]bool, len(members))
+	for _, e := range members {
+		if seen[e.Key] {
+			return fmt.Errorf("unknown member %q given twice", e.Key)
+		}
+		seen[e.Key] = true
+		if !json.Valid(e.Value) {
+			return fmt.Errorf("unknown member %q: invalid JSON %s", e.Key, abbrev(e.Value))
+		}
+		out = append(out, Member{Key: e.Key, Value: compactCopy(e.Value)})
+	}
+	m.extra = out
+	return nil
+}
 
 // has reports whether the decoded input had the key of field i.
 func (m *meta) has(i int) bool { return m.seen&(1<<uint(i)) != 0 }
