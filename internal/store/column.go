@@ -139,19 +139,34 @@ type colStats struct {
 	small    []string // the distinct values of a small dictionary
 }
 
+var isLowerHex = func() (t [256]bool) {
+	for _, c := range "0123456789abcdef" {
+		t[c] = true
+	}
+	return
+}()
+
 func isUUID(b []byte) bool {
 	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
 		return false
 	}
-	for i, c := range b {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			continue
-		}
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
+	ok := true
+	for _, c := range b[:8] {
+		ok = ok && isLowerHex[c]
 	}
-	return true
+	for _, c := range b[9:13] {
+		ok = ok && isLowerHex[c]
+	}
+	for _, c := range b[14:18] {
+		ok = ok && isLowerHex[c]
+	}
+	for _, c := range b[19:23] {
+		ok = ok && isLowerHex[c]
+	}
+	for _, c := range b[24:36] {
+		ok = ok && isLowerHex[c]
+	}
+	return ok
 }
 
 func hexVal(c byte) byte {
@@ -311,12 +326,15 @@ func encodeStrings(dst []byte, c *colData, st colStats, sc *strScratch) ([]byte,
 	useDict := true
 	for i := 0; i < n; i++ {
 		s := c.str(i)
-		if allUUID && !isUUID(s) {
+		if !useDict && allUUID && !isUUID(s) {
 			allUUID = false
 		}
 		if useDict {
 			code, ok := dict[string(s)]
 			if !ok {
+				if allUUID && !isUUID(s) {
+					allUUID = false
+				}
 				if len(order) >= limit || len(order) >= 1<<20 {
 					useDict = false
 					if !allUUID {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -79,13 +80,30 @@ func TestIngestFile(t *testing.T) {
 	start := time.Now()
 	n := 0
 	var msgBytes int64
-	for evs := range batches {
-		must(t, s.Append(DefaultAccount, "/bench", "audit", evs))
-		n += len(evs)
-		for i := range evs {
-			msgBytes += int64(len(evs[i].Message))
-		}
+	// Two appenders, so one prepares its batch while the other waits for
+	// its fsync (group commit makes them share fsyncs when they coincide).
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for evs := range batches {
+				if err := s.Append(DefaultAccount, "/bench", "audit", evs); err != nil {
+					t.Error(err)
+				}
+				var b int64
+				for i := range evs {
+					b += int64(len(evs[i].Message))
+				}
+				mu.Lock()
+				n += len(evs)
+				msgBytes += b
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
 	must(t, s.Close())
 	el := time.Since(start)
 	var ru1 syscall.Rusage
