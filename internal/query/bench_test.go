@@ -1,0 +1,93 @@
+package query
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mailtrail/mailtrail/internal/query/memsource"
+)
+
+// The Q1–Q7 benchmarks run over an NDJSON sample of the reference
+// generator held in a memsource (columns built once, before timing):
+//
+//	go run /work/shared/bench/gen/main.go -n 1000000 -seed 1 -out /tmp/query/1m.ndjson
+//	MAILTRAIL_BENCH_NDJSON=/tmp/query/1m.ndjson go test -run XXX -bench 'Q[1-7]' -benchmem ./internal/query
+//
+// Without MAILTRAIL_BENCH_NDJSON they are skipped.
+var benchQueries = []struct{ name, q string }{
+	{"Q1", `filter auth_successful = 0 | fields user, source_ip, protocol, auth_failed_reason`},
+	{"Q2", `filter access_granted = 0 | fields user_id, source_ip, protocol, rule_id`},
+	{"Q3", `filter event.eventName = "MAILBOX_EMAIL_DELIVERED" | stats count(*) as c by event.recipient | sort c desc`},
+	{"Q4", `filter auth_successful = 0 | stats count(*) as c by source_ip | sort c desc | limit 10`},
+	{"Q5", `stats count(*) as c by bin(1h)`},
+	{"Q6", `filter event.from like "qq.com" and event.eventName = "ORGANIZATION_EMAIL_RECEIVED" | sort @timestamp asc`},
+	{"Q7", `filter ispresent(user_id) | stats count_distinct(source_ip) as ips by user_id | sort ips desc | limit 20`},
+}
+
+var (
+	benchOnce sync.Once
+	benchSrc  *memsource.Source
+	benchErr  error
+)
+
+func benchSource(b *testing.B) *memsource.Source {
+	path := os.Getenv("MAILTRAIL_BENCH_NDJSON")
+	if path == "" {
+		b.Skip("set MAILTRAIL_BENCH_NDJSON to a generator NDJSON file")
+	}
+	benchOnce.Do(func() {
+		f, err := os.Open(path)
+		if err != nil {
+			benchErr = err
+			return
+		}
+		defer f.Close()
+		src := memsource.New()
+		_, benchErr = src.LoadJSON(bufio.NewReaderSize(f, 1<<20), path, "", "/bench", "s")
+		if benchErr != nil {
+			return
+		}
+		// Build every block's columns once, outside the timings.
+		q, _ := Parse(`stats count(*) by bin(1d)`)
+		_, benchErr = Run(context.Background(), src, q, Options{Groups: []string{"/bench"}})
+		benchSrc = src
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchSrc
+}
+
+func BenchmarkQ(b *testing.B) {
+	for _, bq := range benchQueries {
+		b.Run(bq.name, func(b *testing.B) {
+			src := benchSource(b)
+			q, err := Parse(bq.q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var res *Result
+			for b.Loop() {
+				res, err = Run(context.Background(), src, q, Options{Groups: []string{"/bench"}, Workers: 2})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(res.Rows)), "rows")
+			b.ReportMetric(res.Stats.RecordsMatched, "matched")
+		})
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	qs := strings.Join([]string{benchQueries[5].q, benchQueries[6].q}, " | ")
+	for b.Loop() {
+		if _, err := Parse(qs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
