@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -42,6 +43,10 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "ingest: no input files (use - for standard input)")
 		fs.Usage()
+		return errUsage
+	}
+	if *streamName != "" && (strings.ContainsAny(*streamName, ":*") || len(*streamName) > 512) {
+		fmt.Fprintf(stderr, "ingest: --stream %q: a log stream name has 1 to 512 characters and no ':' or '*'\n", *streamName)
 		return errUsage
 	}
 	inputs, total, err := ingestInputs(fs.Args(), *streamName)

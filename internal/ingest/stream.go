@@ -64,7 +64,7 @@ func sanitizeStream(s string) string {
 		return r
 	}, s)
 	if len(s) > 512 {
-		s = strings.ToValidUTF8(s[:512], "")
+		s = s[:512]
 	}
-	return s
+	return strings.ToValidUTF8(s, "_")
 }

@@ -12,6 +12,7 @@
 package jsonscan
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -29,9 +30,9 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
 }
 
-// ErrNotObject is the message of the error for a record that is valid JSON
-// but not an object; mailtrail records are always objects.
-const ErrNotObject = "record is not a JSON object"
+// ErrNotObject is returned for a record that is valid JSON but not an
+// object; mailtrail records are always objects.
+var ErrNotObject = errors.New("record is valid JSON but not an object")
 
 // Fields holds the raw tokens (strings with their quotes) of the values
 // ingest looks for. Each is nil when the record does not have it. They
@@ -83,7 +84,7 @@ func (s *Scanner) Object(msg []byte, f *Fields) error {
 		if p.i != len(msg) {
 			return p.errf("unexpected data after the JSON value")
 		}
-		return &SyntaxError{Offset: 0, Msg: ErrNotObject}
+		return ErrNotObject
 	}
 	if err := p.object(0, 0, true); err != nil {
 		return err
