@@ -16,6 +16,14 @@ type Block struct {
 	// MessageBytes is the total size of the rows' @message (for
 	// bytesScanned statistics), whether or not @message was requested.
 	MessageBytes int64
+
+	// Load, when set, decodes a column named in Request.Lazy that the
+	// backend left out of Columns. rows lists, ascending, the block rows the
+	// engine will read; the returned column is indexed by block row like any
+	// other, and rows not listed may hold zero values. It returns nil when
+	// no listed row has the field. Like the block, it is valid only until fn
+	// returns, and is called from fn's goroutine.
+	Load func(name string, rows []int32) (*Column, error)
 }
 
 // Col returns the named column, or nil when no row has the field.

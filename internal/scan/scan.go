@@ -46,6 +46,14 @@ type Request struct {
 
 	// Workers bounds parallel calls of fn; 0 means 1.
 	Workers int
+
+	// Lazy lists columns of Columns that the engine may read for only some
+	// rows of a block (those left after its filters, or entering a top-k),
+	// so decoding them for every row is waste (@message, @ptr, output-only
+	// fields). A backend may leave these out of Block.Columns and decode
+	// them on demand through Block.Load; a backend that ignores Lazy simply
+	// returns them with the other columns.
+	Lazy []string
 }
 
 // Unbounded time-range ends.
