@@ -12,8 +12,10 @@
 package jsonscan
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 
@@ -380,6 +382,15 @@ func (p *parser) str() ([]byte, error) {
 	i := p.i + 1
 	p.esc = false
 	for {
+		// Eight bytes at a time while none of them needs a closer look.
+		for i+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[i:])
+			if special := specialBytes(w); special != 0 {
+				i += bits.TrailingZeros64(special) / 8
+				break
+			}
+			i += 8
+		}
 		for i < len(b) && strSafe[b[i]] {
 			i++
 		}
@@ -422,6 +433,20 @@ func (p *parser) str() ([]byte, error) {
 			i += n
 		}
 	}
+}
+
+const (
+	lows  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// specialBytes flags (bit 7 of each byte) the bytes of w that are '"',
+// '\\', a control character or non-ASCII. Only the lowest flag is exact
+// (borrows can flag bytes above a true match), which is all str needs.
+func specialBytes(w uint64) uint64 {
+	quote := w ^ (lows * '"')
+	slash := w ^ (lows * '\\')
+	return ((quote-lows) & ^quote | (slash-lows) & ^slash | (w-lows*0x20) & ^w | w) & highs
 }
 
 func isHex(c byte) bool {
