@@ -186,3 +186,14 @@ func handler[In any, Out any](f func(ctx context.Context, id Identity, in *In) (
 		return out, nil
 	}
 }
+
+// putHandler is handler with the fast PutLogEvents decoder.
+func putHandler(f func(ctx context.Context, id Identity, in *putLogEventsIn) (any, error)) operation {
+	return func(ctx context.Context, id Identity, body []byte) (any, error) {
+		in := new(putLogEventsIn)
+		if err := decodePutLogEvents(body, in); err != nil {
+			return nil, err
+		}
+		return f(ctx, id, in)
+	}
+}
