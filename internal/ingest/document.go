@@ -83,19 +83,22 @@ func (r *reader) document(b *batch, c *chunker, res *Result) {
 		res.Digests++
 		r.in.opts.OnNote(r.file, dg.Summary())
 	default:
+		// One record, or several pretty-printed ones back to back.
 		var f jsonscan.Fields
-		end, err := r.sc.Value(data, i, &f)
-		if err != nil {
-			r.in.Read.Add(1)
-			d.syntax(err, "")
-			return
+		for i < len(data) {
+			end, err := r.sc.Value(data, i, &f)
+			if err != nil {
+				r.in.Read.Add(1)
+				d.syntax(err, "")
+				return
+			}
+			var notObj error
+			if data[i] != '{' {
+				notObj = jsonscan.ErrNotObject
+			}
+			d.record(data[i:end], i, &f, notObj)
+			i = jsonscan.SkipSpace(data, end)
 		}
-		if j := jsonscan.SkipSpace(data, end); j != len(data) {
-			r.in.Read.Add(1)
-			d.syntax(&jsonscan.SyntaxError{Offset: j, Msg: "unexpected data after the JSON document"}, "")
-			return
-		}
-		d.record(data[i:end], i, &f, nil)
 	}
 }
 

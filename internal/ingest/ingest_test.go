@@ -557,3 +557,32 @@ func TestInterruptBlockedRead(t *testing.T) {
 	}
 	close(br.release)
 }
+
+func TestConcatenatedObjects(t *testing.T) {
+	data := []byte(`{"event_timestamp":1}{"event_timestamp":2} {"event_timestamp":3}
+{"event_timestamp":4}[5]{"event_timestamp":6}{"event_timestamp":
+{"event_timestamp":7}
+`)
+	sink, res, rejects, _ := run(t, Options{}, bytesInput("fh", data))
+	var got []int64
+	for _, e := range sink.events {
+		got = append(got, e.ts)
+	}
+	if fmt.Sprint(got) != "[1 2 3 4 6 7]" || res.Read != 8 || res.Rejected != 2 {
+		t.Errorf("times %v, read %d, rejected %d %q", got, res.Read, res.Rejected, rejects)
+	}
+	if sink.events[1].msg != `{"event_timestamp":2}` {
+		t.Errorf("second record %q", sink.events[1].msg)
+	}
+	if len(rejects) != 2 || !strings.HasPrefix(rejects[0], "fh:2: value at byte 21: record is valid JSON but not an object") || !strings.HasPrefix(rejects[1], "fh:2: invalid JSON") {
+		t.Errorf("rejects %q", rejects)
+	}
+}
+
+func TestPrettyObjectsBackToBack(t *testing.T) {
+	data := []byte("{\n  \"event_timestamp\": 1\n}\n{\n  \"event_timestamp\": 2\n}{\"event_timestamp\":3}\n")
+	sink, res, rejects, _ := run(t, Options{}, bytesInput("p.json", data))
+	if res.Stored != 3 || len(rejects) != 0 || sink.events[1].msg != `{"event_timestamp":2}` {
+		t.Errorf("stored %d, rejects %q, events %+v", res.Stored, rejects, sink.events)
+	}
+}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -101,7 +102,11 @@ func detect(head []byte, eof bool) format {
 		}
 		var f jsonscan.Fields
 		var sc jsonscan.Scanner
-		if sc.Object(first, &f) == nil {
+		err := sc.Object(first, &f)
+		if se := (*jsonscan.SyntaxError)(nil); errors.As(err, &se) && se.Msg == jsonscan.MsgTrailingData && first[se.Offset] == '{' {
+			return formatNDJSON // objects back to back on a line
+		}
+		if err == nil {
 			if k, _ := cloudtrail.Classify(first); k != cloudtrail.OtherKind {
 				return formatDocument
 			}
@@ -249,6 +254,11 @@ func (r *reader) line(b *batch, n int64, text []byte, export bool) {
 		return
 	}
 	if err := r.sc.Object(text, &r.f); err != nil {
+		var se *jsonscan.SyntaxError
+		if errors.As(err, &se) && se.Msg == jsonscan.MsgTrailingData {
+			r.concatenated(b, n, text)
+			return
+		}
 		r.reject(n, err.Error())
 		return
 	}
@@ -258,6 +268,39 @@ func (r *reader) line(b *batch, n int64, text []byte, export bool) {
 		return
 	}
 	b.events = append(b.events, Event{Timestamp: ts, Message: text})
+}
+
+// concatenated handles a line of JSON objects written back to back with no
+// newline between them, as Firehose writes records whose producer added
+// none. Each object is a record; a broken one ends the line, since where
+// the next would start is unknown.
+func (r *reader) concatenated(b *batch, n int64, text []byte) {
+	r.in.Read.Add(-1) // counted again per object below
+	for i := 0; i < len(text); {
+		r.in.Read.Add(1)
+		end, err := r.sc.Value(text, i, &r.f)
+		if err != nil {
+			r.reject(n, err.Error())
+			return
+		}
+		rec := text[jsonscan.SkipSpace(text, i):end]
+		i = jsonscan.SkipSpace(text, end)
+		if rec[0] != '{' {
+			r.reject(n, fmt.Sprintf("value at byte %d: %v", end-len(rec), jsonscan.ErrNotObject))
+			continue
+		}
+		if r.f.Loose {
+			// Stored messages are one compact object; only this rare
+			// form needs a copy.
+			rec = jsonscan.AppendCompact(nil, rec)
+		}
+		ts, err := r.eventTime(&r.f)
+		if err != nil {
+			r.reject(n, err.Error())
+			continue
+		}
+		b.events = append(b.events, Event{Timestamp: ts, Message: rec})
+	}
 }
 
 func trimSpace(b []byte) []byte {

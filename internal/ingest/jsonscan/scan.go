@@ -95,10 +95,14 @@ func (s *Scanner) Object(msg []byte, f *Fields) error {
 	p.ws()
 	f.Loose = loose
 	if p.i != len(msg) {
-		return p.errf("unexpected data after the JSON object")
+		return p.errf(MsgTrailingData)
 	}
 	return nil
 }
+
+// MsgTrailingData is the SyntaxError message of Object for a record
+// followed by more than whitespace (possibly another record).
+const MsgTrailingData = "unexpected data after the JSON object"
 
 // Value validates the one JSON value that starts at buf[i] (after optional
 // whitespace) and returns the offset just past it. Top-level fields of an
