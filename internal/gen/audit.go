@@ -289,6 +289,11 @@ func (g *Generator) auth(b []byte) []byte {
 	if g.spray.left > 0 && r.chance(0.3) {
 		return g.sprayAttempt(b)
 	}
+	if it := &g.intruder; it.left > 0 && r.chance(0.01) {
+		// The intruder logs in again with the stolen password.
+		b = g.head(b, KindAuthentication, int(g.w.users[it.user].org))
+		return g.appendAuth(b, it.user, g.w.users[it.user].email, it.proto, it.ip, it.agent, true, "", false)
+	}
 	users := g.w.users
 	ui := r.skewed(len(users))
 	u := &users[ui]
