@@ -111,7 +111,7 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 	if bar != nil {
 		bar.Stop()
 	}
-	if n := res.Rejected - int64(shown); n > 0 {
+	if n := res.Rejected + res.FileErrors - int64(shown); n > 0 {
 		fmt.Fprintf(stderr, "... and %s more rejected\n", ingest.FormatCount(n))
 	}
 
@@ -135,8 +135,12 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 	case res.Interrupted:
 		return &exitError{code: 130, msg: fmt.Sprintf("interrupted: stopped at %s; everything read up to there (%s records) is stored",
 			res.StoppedAt, ingest.FormatCount(res.Stored))}
-	case res.Rejected > 0:
-		return &exitError{code: 1, msg: fmt.Sprintf("%s rejected, listed above as file:line: reason", ingest.FormatCount(res.Rejected))}
+	case res.Rejected > 0 || res.FileErrors > 0:
+		what := ingest.FormatCount(res.Rejected) + " rejected"
+		if res.FileErrors > 0 {
+			what += fmt.Sprintf(", %s not read to the end", plural(res.FileErrors, "file", "files"))
+		}
+		return &exitError{code: 1, msg: what + "; listed above as file:line: reason"}
 	}
 	return nil
 }
@@ -236,6 +240,9 @@ func printIngestSummary(w io.Writer, res ingest.Result, elapsed time.Duration, d
 		disk = fmt.Sprintf("%s (%.1f bytes/record)", ingest.FormatBytes(diskBytes), float64(diskBytes)/float64(res.Stored))
 	}
 	fmt.Fprintf(w, "files %d", res.Files)
+	if res.FileErrors > 0 {
+		fmt.Fprintf(w, " (%d not read to the end)", res.FileErrors)
+	}
 	if res.Digests > 0 {
 		fmt.Fprintf(w, " (%d CloudTrail digest files, not stored)", res.Digests)
 	}

@@ -31,7 +31,7 @@ func (r *reader) document(b *batch, c *chunker, res *Result) {
 			return
 		}
 		if len(data) > r.in.opts.MaxDocument {
-			r.reject(0, fmt.Sprintf("JSON document larger than %d bytes; split it into NDJSON", r.in.opts.MaxDocument))
+			r.fileProblem(0, fmt.Sprintf("JSON document larger than %d bytes; split it into NDJSON", r.in.opts.MaxDocument))
 			b.buf, b.chunk = make([]byte, 0, r.in.opts.ChunkSize), true
 			r.pool <- b
 			return
@@ -40,7 +40,7 @@ func (r *reader) document(b *batch, c *chunker, res *Result) {
 	if c.err != nil {
 		// A truncated gzip file still holds whole records before the break;
 		// the parse below reports where the document ends.
-		r.reject(0, fmt.Sprintf("reading stopped after %d bytes: %v", len(data), c.err))
+		r.fileProblem(0, fmt.Sprintf("reading stopped after %d bytes: %v", len(data), c.err))
 	}
 	data = bytes.TrimPrefix(data, bom)
 	b.buf = data

@@ -36,7 +36,8 @@ type Input struct {
 	Stream string                        // log stream; "" means DefaultStream(Name)
 }
 
-// Reject is a record (or a whole file) that was not stored, and why.
+// Reject is a record that was not stored, or a file that could not be
+// read (completely), and why.
 type Reject struct {
 	File   string
 	Line   int64 // 1-based; 0 when the problem is with the file as a whole
@@ -83,13 +84,17 @@ type Counters struct {
 	BytesIn  atomic.Int64 // bytes read from the inputs as stored (before gunzip)
 	Read     atomic.Int64 // records seen
 	Stored   atomic.Int64 // records appended
-	Rejected atomic.Int64 // records (and files) not stored
+	Rejected atomic.Int64 // records not stored
+	// FileErrors counts inputs that could not be opened or read to the
+	// end (records before the break are stored).
+	FileErrors atomic.Int64
 }
 
 // Result sums up a run.
 type Result struct {
 	Read, Stored, Rejected int64
-	Files                  int // inputs opened
+	FileErrors             int64 // inputs not opened or not read to the end
+	Files                  int   // inputs opened
 	Digests                int // CloudTrail digest files recognised (not stored)
 	// Interrupted is set when the context ended the run early; StoppedAt
 	// then says how far reading got ("file:line"), and everything read up
@@ -196,6 +201,7 @@ func (in *Ingester) Run(ctx context.Context, inputs []Input, sink Sink) (Result,
 	res.Read = in.Read.Load()
 	res.Stored = in.Stored.Load()
 	res.Rejected = in.Rejected.Load()
+	res.FileErrors = in.FileErrors.Load()
 	if sinkErr != nil {
 		return res, sinkErr
 	}

@@ -46,6 +46,13 @@ func (r *reader) reject(line int64, reason string) {
 	r.in.opts.OnReject(Reject{File: r.file, Line: line, Reason: reason})
 }
 
+// fileProblem reports a file that could not be read (completely): it is
+// counted apart from rejected records, and listed the same way.
+func (r *reader) fileProblem(line int64, reason string) {
+	r.in.FileErrors.Add(1)
+	r.in.opts.OnReject(Reject{File: r.file, Line: line, Reason: reason})
+}
+
 func (r *reader) stop(line int64) {
 	r.stopped = true
 	r.stoppedAt = fmt.Sprintf("%s:%d", r.file, line)
@@ -62,7 +69,7 @@ func (r *reader) readInput(inp Input, res *Result) {
 	}
 	src, closer, err := open(inp, &r.in.BytesIn)
 	if err != nil {
-		r.reject(0, fmt.Sprintf("cannot read: %v", err))
+		r.fileProblem(0, fmt.Sprintf("cannot read: %v", err))
 		return
 	}
 	defer closer.Close()
@@ -205,7 +212,7 @@ func (r *reader) lines(b *batch, c *chunker, export bool) {
 				r.line(b, line, rest, export)
 			}
 			if c.err != nil {
-				r.reject(line+1, fmt.Sprintf("reading stopped: %v", c.err))
+				r.fileProblem(line+1, fmt.Sprintf("reading stopped: %v", c.err))
 			}
 			r.work <- b
 			return
