@@ -95,7 +95,7 @@ type Result struct {
 	Read, Stored, Rejected int64
 	FileErrors             int64 // inputs not opened or not read to the end
 	Files                  int   // inputs opened
-	Digests                int // CloudTrail digest files recognised (not stored)
+	Digests                int   // CloudTrail digest files recognised (not stored)
 	// Interrupted is set when the context ended the run early; StoppedAt
 	// then says how far reading got ("file:line"), and everything read up
 	// to there was stored.
