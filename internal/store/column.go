@@ -543,6 +543,11 @@ func (r *chunkReader) bytes(n uint64) []byte {
 func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.Column, error)) (*scan.Column, error) {
 	r := &chunkReader{b: p}
 	col := &scan.Column{}
+	// Every encoding spends at least one bit per row, so a short chunk
+	// cannot describe many rows: check before allocating per-row slices.
+	if nrows > 8*len(p) || nrows > maxBlockRows {
+		return nil, fmt.Errorf("chunk of %d bytes cannot hold %d rows", len(p), nrows)
+	}
 	var present []int32
 	switch r.byte1() {
 	case 0:

@@ -29,10 +29,11 @@ const (
 	segHeaderLen  = 16
 	segTrailerLen = 24
 	maxChunkBytes = 1 << 30
+	maxBlockRows  = 1 << 20
 )
 
 var (
-	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<31))
+	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<29))
 )
 
 func newEncoder(workers int) *zstd.Encoder {
@@ -200,7 +201,7 @@ func decodeIndex(p []byte, dataEnd int64) ([]blockIndex, error) {
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		var bi blockIndex
 		rows := r.uvarint()
-		if rows > 1<<30 {
+		if rows > maxBlockRows {
 			r.fail("block %d: %d rows", i, rows)
 		}
 		bi.rows = int(rows)

@@ -83,6 +83,7 @@ func (o *Options) setDefaults() {
 	if o.BlockRows <= 0 {
 		o.BlockRows = 131072
 	}
+	o.BlockRows = min(o.BlockRows, maxBlockRows)
 	if o.MergeMinSegments <= 1 {
 		o.MergeMinSegments = 4
 	}
