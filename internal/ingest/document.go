@@ -23,19 +23,19 @@ func (r *reader) document(b *batch, c *chunker, res *Result) {
 	if !c.eof {
 		// Read the rest; the chunk's memory becomes the document's.
 		data = c.rest(data, r.in.opts.MaxDocument)
-		if c.interrupted {
-			r.stopped = true
-			r.stoppedAt = r.file + " (a JSON document, not read)"
-			b.buf, b.chunk = make([]byte, 0, r.in.opts.ChunkSize), true
-			r.pool <- b
-			return
-		}
-		if len(data) > r.in.opts.MaxDocument {
-			r.fileProblem(0, fmt.Sprintf("JSON document larger than %d bytes; split it into NDJSON", r.in.opts.MaxDocument))
-			b.buf, b.chunk = make([]byte, 0, r.in.opts.ChunkSize), true
-			r.pool <- b
-			return
-		}
+	}
+	if c.interrupted {
+		r.stopped = true
+		r.stoppedAt = r.file + " (a JSON document, not read)"
+		b.buf, b.chunk = make([]byte, 0, r.in.opts.ChunkSize), true
+		r.pool <- b
+		return
+	}
+	if len(data) > r.in.opts.MaxDocument {
+		r.fileProblem(0, fmt.Sprintf("JSON document larger than %d bytes; split it into NDJSON", r.in.opts.MaxDocument))
+		b.buf, b.chunk = make([]byte, 0, r.in.opts.ChunkSize), true
+		r.pool <- b
+		return
 	}
 	if c.err != nil {
 		// A truncated gzip file still holds whole records before the break;

@@ -575,3 +575,17 @@ func TestPrettyObjectsBackToBack(t *testing.T) {
 		t.Errorf("stored %d, rejects %q, events %+v", res.Stored, rejects, sink.events)
 	}
 }
+
+func TestDocumentLimits(t *testing.T) {
+	doc := []byte("{\n  \"Records\": [" + strings.Repeat(`{"eventTime":"2024-01-02T03:04:05Z","pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"},`, 2000) + "{}]}")
+	_, res, rejects, _ := run(t, Options{MaxDocument: 1000, ChunkSize: 512}, bytesInput("big.json", doc))
+	if res.FileErrors != 1 || res.Stored != 0 || !strings.Contains(rejects[0], "JSON document larger than 1000 bytes") {
+		t.Errorf("too big: %+v %q", res, rejects)
+	}
+	// A gzip'd log file cut in half keeps the records before the cut.
+	z := gz(doc)
+	_, res, rejects, _ = run(t, Options{}, bytesInput("cut.json.gz", z[:len(z)/2]))
+	if res.FileErrors != 1 || res.Stored == 0 || res.Stored >= 2001 || res.Rejected != 1 {
+		t.Errorf("cut: %+v %q", res, rejects)
+	}
+}

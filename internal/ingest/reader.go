@@ -206,13 +206,16 @@ func (r *reader) lines(b *batch, c *chunker, export bool) {
 			r.stop(line)
 			r.work <- b
 			return
+		case c.err != nil:
+			// A read error (a cut-off gzip file): the unfinished line is
+			// a fragment, so it is reported with the file, not parsed.
+			r.fileProblem(line+1, fmt.Sprintf("reading stopped: %v; lines from here on were not read", c.err))
+			r.work <- b
+			return
 		case c.eof:
 			if len(rest) > 0 && !skipping {
 				line++
 				r.line(b, line, rest, export)
-			}
-			if c.err != nil {
-				r.fileProblem(line+1, fmt.Sprintf("reading stopped: %v", c.err))
 			}
 			r.work <- b
 			return
