@@ -6,7 +6,7 @@ import "strconv"
 // they give ~60 brute-force bursts and ~15 sprays per 10M records: about
 // 35k attacker failures next to ~8k failures by legitimate users.
 const (
-	bruteStart = 3.5e-5
+	bruteStart = 3.6e-5
 	sprayStart = 1.4e-5
 	// Legitimate users mistype passwords, keep stale ones on a phone, ...
 	legitFailRate = 0.0056
