@@ -2,6 +2,7 @@ package query
 
 import (
 	"container/heap"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -19,6 +20,34 @@ type batch struct {
 	vals     [][]Value
 	timeSlot []bool
 	memo     []int8 // dictionary predicate results: 0 unknown, 1 false, 2 true
+	pending  []bool // lazy columns not loaded yet
+	rowsBuf  []int32
+	rowsBuf2 []int32
+	keep     []bool
+}
+
+// ensure loads the pending lazy columns among slots for the given block
+// rows (ascending, duplicates allowed).
+func (ex *executor) ensure(bt *batch, slots []int, rows []int32) error {
+	for _, s := range slots {
+		if !bt.pending[s] {
+			continue
+		}
+		bt.pending[s] = false
+		uniq := bt.rowsBuf[:0]
+		for i, r := range rows {
+			if i == 0 || r != rows[i-1] {
+				uniq = append(uniq, r)
+			}
+		}
+		bt.rowsBuf = uniq
+		col, err := bt.blk.Load(ex.p.slotNames[s], uniq)
+		if err != nil {
+			return fmt.Errorf("loading column %s: %w", ex.p.slotNames[s], err)
+		}
+		bt.cols[s] = col
+	}
+	return nil
 }
 
 func (b *batch) get(s, k int) Value {
@@ -64,14 +93,18 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 	if len(bt.cols) != len(p.slotNames) {
 		bt.cols = make([]*scan.Column, len(p.slotNames))
 		bt.vals = make([][]Value, len(p.slotNames))
+		bt.pending = make([]bool, len(p.slotNames))
 		bt.timeSlot = p.timeSlot
 	}
 	for s := range bt.cols {
 		bt.cols[s] = nil
 		bt.vals[s] = nil
+		bt.pending[s] = false
 	}
 	for _, s := range p.srcSlots {
-		bt.cols[s] = blk.Columns[p.slotNames[s]]
+		c := blk.Columns[p.slotNames[s]]
+		bt.cols[s] = c
+		bt.pending[s] = c == nil && ex.lazy[s] && blk.Load != nil
 	}
 	ex.bytes.Add(blk.MessageBytes + 26*int64(blk.Rows))
 
@@ -99,6 +132,9 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 		if bt.n == 0 {
 			return nil
 		}
+		if err := ex.ensure(bt, ex.opSlots[i], bt.sel[:bt.n]); err != nil {
+			return err
+		}
 		ex.runOp(pt, &ex.ops[i])
 	}
 	if bt.n == 0 {
@@ -106,7 +142,13 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 	}
 	ex.matched.Add(int64(bt.n))
 	if p.pivot == pivotStats {
+		if err := ex.ensure(bt, ex.pivotSlots, bt.sel[:bt.n]); err != nil {
+			return err
+		}
 		return ex.aggregate(pt)
+	}
+	if err := ex.ensure(bt, ex.keySlots, bt.sel[:bt.n]); err != nil {
+		return err
 	}
 	return ex.collect(pt)
 }
@@ -259,7 +301,11 @@ var _ = regexp.Compile
 
 func (ex *executor) filter(pt *part, cj *conjunct) {
 	bt := &pt.bt
-	keep := make([]bool, bt.n)
+	if cap(bt.keep) < bt.n {
+		bt.keep = make([]bool, bt.n)
+	}
+	keep := bt.keep[:bt.n]
+	clear(keep)
 	c := &pt.ectx
 	if cj.single >= 0 && bt.vals[cj.single] == nil {
 		col := bt.cols[cj.single]
@@ -297,29 +343,7 @@ func (ex *executor) filter(pt *part, cj *conjunct) {
 				keep[k] = m == 2
 			}
 		case col.Type == scan.TypeInt && cj.isCmp:
-			x := cj.cmpC
-			ints := col.Ints
-			for k := 0; k < bt.n; k++ {
-				i := int(bt.sel[k])
-				if col.Present != nil && !col.Present.Get(i) {
-					continue
-				}
-				f := float64(ints[i])
-				switch cj.cmpOp {
-				case "=":
-					keep[k] = f == x
-				case "!=":
-					keep[k] = f != x
-				case "<":
-					keep[k] = f < x
-				case "<=":
-					keep[k] = f <= x
-				case ">":
-					keep[k] = f > x
-				case ">=":
-					keep[k] = f >= x
-				}
-			}
+			intCmp(col, bt.sel[:bt.n], keep, cj.cmpCode, cj.cmpC)
 		default:
 			isTime := bt.timeSlot[cj.single]
 			for k := 0; k < bt.n; k++ {
@@ -341,13 +365,28 @@ func (ex *executor) filter(pt *part, cj *conjunct) {
 	bt.compact(keep)
 }
 
-// aggregate adds the batch rows to the worker's groups.
+// aggregate adds the batch rows to the worker's groups. Group lookup uses
+// the dictionary code of a single dictionary-coded key, or the bin() bucket
+// of consecutive rows, before falling back to hashing the key values.
 func (ex *executor) aggregate(pt *part) error {
 	bt := &pt.bt
 	c := &pt.ectx
 	st := ex.p.stats
 	nb := len(ex.byFns)
 	var grew int64
+	if pt.feeds == nil {
+		pt.feeds = make([]*distinctFeed, len(st.aggs))
+		for j, s := range ex.distinctSlot {
+			if s >= 0 {
+				pt.feeds[j] = &distinctFeed{slot: s, in: newInterner()}
+			}
+		}
+	}
+	for _, f := range pt.feeds {
+		if f != nil {
+			f.reset(bt.cols[f.slot])
+		}
+	}
 	lookup := func(keys []Value) *group {
 		pt.keyBuf = encodeKey(pt.keyBuf[:0], keys)
 		g := pt.groups[string(pt.keyBuf)]
@@ -358,7 +397,11 @@ func (ex *executor) aggregate(pt *part) error {
 				grew += int64(len(k.s)) + 64
 			}
 			for i, a := range st.aggs {
-				g.aggs[i] = newAgg(a)
+				if f := pt.feeds[i]; f != nil {
+					g.aggs[i] = &aggDistinctID{in: f.in}
+				} else {
+					g.aggs[i] = newAgg(a)
+				}
 			}
 			grew += 64 + 48*int64(len(st.aggs))
 			pt.groups[string(pt.keyBuf)] = g
@@ -367,6 +410,7 @@ func (ex *executor) aggregate(pt *part) error {
 	}
 	keys := make([]Value, nb)
 	tsCol := bt.cols[ex.p.tsSlot]
+	tsOK := tsCol != nil && tsCol.Type == scan.TypeInt
 	var dictCol *scan.Column
 	var byCode []*group
 	if ex.dictKey >= 0 && bt.vals[ex.dictKey] == nil {
@@ -378,23 +422,18 @@ func (ex *executor) aggregate(pt *part) error {
 	var nullGroup *group
 	var lastBin int64
 	var lastG *group
-	binFast := ex.binKey != nil && tsCol != nil && tsCol.Type == scan.TypeInt && bt.vals[ex.p.tsSlot] == nil
-	before := int64(0)
-	for _, g := range pt.groups {
-		for _, a := range g.aggs {
-			before += a.size()
-		}
-		break
-	}
-	_ = before
+	binFast := ex.binKey != nil && tsOK && bt.vals[ex.p.tsSlot] == nil
 	for k := 0; k < bt.n; k++ {
 		c.k = k
+		i := int(bt.sel[k])
 		var g *group
 		switch {
 		case nb == 0:
-			g = lookup(keys)
+			if lastG == nil {
+				lastG = lookup(keys)
+			}
+			g = lastG
 		case dictCol != nil:
-			i := int(bt.sel[k])
 			if !dictCol.Has(i) {
 				if nullGroup == nil {
 					keys[0] = null
@@ -410,7 +449,6 @@ func (ex *executor) aggregate(pt *part) error {
 				byCode[code] = g
 			}
 		case binFast:
-			i := int(bt.sel[k])
 			if !tsCol.Has(i) {
 				keys[0] = null
 				g = lookup(keys)
@@ -428,11 +466,25 @@ func (ex *executor) aggregate(pt *part) error {
 			}
 			g = lookup(keys)
 		}
+		if ex.allStar {
+			g.star++
+			continue
+		}
 		var tsv int64
-		if tsCol != nil && tsCol.Type == scan.TypeInt {
-			tsv = tsCol.Ints[bt.sel[k]]
+		if tsOK {
+			tsv = tsCol.Ints[i]
 		}
 		for j, a := range g.aggs {
+			if f := pt.feeds[j]; f != nil {
+				if f.col != nil {
+					if id, ok := f.id(i, bt.timeSlot[f.slot]); ok {
+						if a.(*aggDistinctID).set.add(id) {
+							grew += 1
+						}
+					}
+				}
+				continue
+			}
 			if f := ex.aggFns[j]; f != nil {
 				a.add(f(c), tsv)
 			} else {
@@ -455,25 +507,44 @@ func encodeKey(b []byte, keys []Value) []byte {
 }
 
 // collect keeps the batch rows for a sort pivot: the best topK under the
-// sort keys (a heap with the worst row on top), or all rows.
+// sort keys (a heap with the worst row on top), or all rows. Keys are
+// computed first so that lazy output columns are decoded only for the rows
+// that may enter the heap.
 func (ex *executor) collect(pt *part) error {
 	bt := &pt.bt
 	c := &pt.ectx
 	nk := len(ex.sortKeys)
-	if cap(pt.cmpBuf) < nk {
-		pt.cmpBuf = make([]Value, nk)
-	}
-	keys := pt.cmpBuf[:nk]
-	h := (*rowHeap)(&rowHeapState{ex: ex, pt: pt})
-	var grew int64
+	keyBuf := make([]Value, 0, bt.n*nk)
+	cand := pt.cand[:0]
+	candRows := bt.rowsBuf2[:0]
 	for k := 0; k < bt.n; k++ {
 		c.k = k
-		for j, f := range ex.sortKeys {
-			keys[j] = f(c)
+		base := len(keyBuf)
+		for _, f := range ex.sortKeys {
+			keyBuf = append(keyBuf, f(c))
 		}
+		if ex.topK > 0 && len(pt.rows) >= ex.topK && ex.cmpOnlyKeys(keyBuf[base:], pt.rows[0].keys) > 0 {
+			keyBuf = keyBuf[:base]
+			continue // worse than the worst kept row
+		}
+		cand = append(cand, k)
+		candRows = append(candRows, bt.sel[k])
+	}
+	pt.cand, bt.rowsBuf2 = cand, candRows
+	if len(cand) == 0 {
+		return nil
+	}
+	if err := ex.ensure(bt, ex.pivotSlots, candRows); err != nil {
+		return err
+	}
+	h := (*rowHeap)(&rowHeapState{ex: ex, pt: pt})
+	pr := ex.ptrOr()
+	var grew int64
+	for ci, k := range cand {
+		keys := keyBuf[ci*nk : ci*nk+nk]
 		if ex.topK > 0 && len(pt.rows) >= ex.topK {
-			if ex.cmpKeys(keys, pt.rows[0].keys, bt.get(ex.ptrOr(), k), pt.rows[0].vals[ex.ptrOr()]) >= 0 {
-				continue // not better than the worst kept row
+			if ex.cmpKeys(keys, pt.rows[0].keys, bt.get(pr, k), pt.rows[0].vals[pr]) >= 0 {
+				continue
 			}
 		}
 		r := &row{vals: make([]Value, len(ex.p.slotNames)), keys: make([]Value, nk)}
@@ -499,6 +570,29 @@ func (ex *executor) collect(pt *part) error {
 		grew += sz
 	}
 	return ex.charge(grew)
+}
+
+// cmpOnlyKeys orders by the sort keys alone (no @ptr tie-break).
+func (ex *executor) cmpOnlyKeys(a, b []Value) int {
+	for i, k := range ex.p.sort {
+		x, y := a[i], b[i]
+		switch {
+		case x.isNull() && y.isNull():
+			continue
+		case x.isNull():
+			return 1
+		case y.isNull():
+			return -1
+		}
+		c := sortCompare(x, y)
+		if k.desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
 }
 
 func (ex *executor) ptrOr() int {
@@ -553,3 +647,56 @@ func (h *rowHeap) Pop() any {
 	h.pt.rows = h.pt.rows[:len(h.pt.rows)-1]
 	return r
 }
+
+// intCmp evaluates "column op constant" on an integer column, one tight
+// loop per operator.
+func intCmp(col *scan.Column, sel []int32, keep []bool, op int, x float64) {
+	ints := col.Ints
+	pres := col.Present
+	xi := int64(x)
+	integral := float64(xi) == x
+	switch {
+	case op == opEq && integral:
+		for k, i := range sel {
+			keep[k] = ints[i] == xi
+		}
+	case op == opNe && integral:
+		for k, i := range sel {
+			keep[k] = ints[i] != xi
+		}
+	default:
+		for k, i := range sel {
+			f := float64(ints[i])
+			switch op {
+			case opEq:
+				keep[k] = f == x
+			case opNe:
+				keep[k] = f != x
+			case opLt:
+				keep[k] = f < x
+			case opLe:
+				keep[k] = f <= x
+			case opGt:
+				keep[k] = f > x
+			case opGe:
+				keep[k] = f >= x
+			}
+		}
+	}
+	if pres != nil {
+		for k, i := range sel {
+			if keep[k] && !pres.Get(int(i)) {
+				keep[k] = false
+			}
+		}
+	}
+}
+
+const (
+	opEq = iota
+	opNe
+	opLt
+	opLe
+	opGt
+	opGe
+)

@@ -112,6 +112,11 @@ func Run(ctx context.Context, src scan.Source, q *Query, opt Options) (*Result, 
 	for _, s := range p.srcSlots {
 		req.Columns = append(req.Columns, p.slotNames[s])
 	}
+	for _, s := range p.srcSlots {
+		if ex.lazy[s] {
+			req.Lazy = append(req.Lazy, p.slotNames[s])
+		}
+	}
 	ex.parts = make([]*part, workers)
 	for i := range ex.parts {
 		ex.parts[i] = ex.newPart()
@@ -202,6 +207,17 @@ type executor struct {
 
 	parts []*part
 
+	// Lazy columns: decoded through Block.Load only for the rows that reach
+	// the command reading them.
+	lazy       []bool  // per slot
+	opSlots    [][]int // source slots each stream op reads
+	keySlots   []int   // source slots the sort keys read
+	pivotSlots []int   // source slots the stats read, or the live slots of a sort
+	allStar    bool    // every aggregate is count(*)
+	// distinctSlot is, per aggregate, the source slot a count_distinct
+	// reads directly (fed through interned ids), or -1.
+	distinctSlot []int
+
 	scanned, matched, bytes atomic.Int64
 }
 
@@ -212,12 +228,14 @@ type part struct {
 	keyBuf []byte
 	rows   []*row // collected or heap-ordered rows
 	ectx   ectx
-	cmpBuf []Value
+	cand   []int
+	feeds  []*distinctFeed // per aggregate: count_distinct fed with ids, or nil
 }
 
 type group struct {
 	keys []Value
 	aggs []aggState
+	star int64 // rows counted while every aggregate is count(*)
 }
 
 type row struct {
@@ -247,9 +265,9 @@ type conjunct struct {
 	fn     evalFn
 	single int // the one slot read, or -1
 	// integer comparison fast path: slot op constant
-	cmpOp string
-	cmpC  float64
-	isCmp bool
+	cmpCode int
+	cmpC    float64
+	isCmp   bool
 }
 
 func (ex *executor) prepare() {
@@ -268,7 +286,8 @@ func (ex *executor) prepare() {
 							if l, ok := unparen(b.r).(*lit); ok && l.v.isNum() {
 								switch b.op {
 								case "=", "!=", "<", "<=", ">", ">=":
-									cj.isCmp, cj.cmpOp = true, b.op
+									cj.isCmp = true
+									cj.cmpCode = map[string]int{"=": opEq, "!=": opNe, "<": opLt, "<=": opLe, ">": opGt, ">=": opGe}[b.op]
 									cj.cmpC, _ = l.v.num()
 								}
 							}
@@ -338,15 +357,75 @@ func (ex *executor) prepare() {
 			}
 		}
 		for _, a := range st.aggs {
+			ds := -1
 			if a.star || len(a.args) == 0 {
 				ex.aggFns = append(ex.aggFns, nil)
 			} else {
 				ex.aggFns = append(ex.aggFns, compile(a.args[0]))
+				if r, ok := unparen(a.args[0]).(*ref); ok && a.name == "count_distinct" && r.path == nil && !written[r.slot] && slices.Contains(p.srcSlots, r.slot) {
+					ds = r.slot
+				}
 			}
+			ex.distinctSlot = append(ex.distinctSlot, ds)
 		}
 		for _, it := range st.items {
 			ex.itemFns = append(ex.itemFns, compile(it.expr))
 		}
+		ex.allStar = true
+		for _, a := range st.aggs {
+			if !(a.name == "count" && (a.star || len(a.args) == 0)) {
+				ex.allStar = false
+			}
+		}
+	}
+	ex.planLazy()
+}
+
+// planLazy decides which source columns are decoded up front (the
+// timestamp and what the first command reads) and which on demand.
+func (ex *executor) planLazy() {
+	p := ex.p
+	isSrc := make([]bool, len(p.slotNames))
+	for _, s := range p.srcSlots {
+		isSrc[s] = true
+	}
+	srcOf := func(slots []int) []int {
+		var out []int
+		for _, s := range slots {
+			if isSrc[s] && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, c := range p.stream {
+		ex.opSlots = append(ex.opSlots, srcOf(cmdSlots(c)))
+	}
+	switch p.pivot {
+	case pivotStats:
+		ex.pivotSlots = srcOf(append(cmdSlots(p.stats), p.tsSlot))
+	case pivotSort:
+		var ks []int
+		for _, k := range p.sort {
+			slotsOf(k.expr, &ks)
+		}
+		ex.keySlots = srcOf(ks)
+		ex.pivotSlots = srcOf(ex.live)
+	}
+	eager := map[int]bool{p.tsSlot: true}
+	first := ex.pivotSlots
+	if len(ex.opSlots) > 0 {
+		first = ex.opSlots[0]
+	} else if p.pivot == pivotSort {
+		first = ex.keySlots
+	}
+	for _, s := range first {
+		eager[s] = true
+	}
+	ex.lazy = make([]bool, len(p.slotNames))
+	for _, s := range p.srcSlots {
+		ex.lazy[s] = !eager[s]
 	}
 }
 

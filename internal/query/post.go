@@ -17,6 +17,7 @@ func (ex *executor) finish() ([][]Value, error) {
 		for _, pt := range ex.parts[1:] {
 			for k, g := range pt.groups {
 				if m, ok := merged[k]; ok {
+					m.star += g.star
 					for i, a := range m.aggs {
 						a.merge(g.aggs[i])
 					}
@@ -91,6 +92,12 @@ func statsRows(p *plan, st *Command, gs []*group, itemFns []evalFn) [][]Value {
 		for i, it := range st.by {
 			r[it.slot] = g.keys[i]
 		}
+		for _, a := range g.aggs {
+			if c, ok := a.(*aggCount); ok && c.star {
+				c.n += g.star
+			}
+		}
+		g.star = 0
 		for i, a := range g.aggs {
 			res[i] = a.result()
 		}

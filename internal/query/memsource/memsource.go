@@ -170,8 +170,13 @@ func (s *Source) Scan(ctx context.Context, req *scan.Request, fn func(worker int
 					}
 				} else {
 					for _, name := range req.Columns {
-						if c := b.cols[name]; c != nil {
+						if c := b.cols[name]; c != nil && !slices.Contains(req.Lazy, name) {
 							out.Columns[name] = c
+						}
+					}
+					if len(req.Lazy) > 0 {
+						out.Load = func(name string, rows []int32) (*scan.Column, error) {
+							return restrict(b.cols[name], rows), nil
 						}
 					}
 				}
@@ -199,6 +204,27 @@ feed:
 	default:
 	}
 	return ctx.Err()
+}
+
+// restrict returns c with only the listed rows present, so that an engine
+// reading rows it did not ask for sees nulls (and its tests fail).
+func restrict(c *scan.Column, rows []int32) *scan.Column {
+	if c == nil {
+		return nil
+	}
+	r := *c
+	r.Present = scan.NewBitmap(len(c.Codes) + len(c.Strs) + len(c.Ints) + len(c.Floats) + len(c.Values))
+	any := false
+	for _, i := range rows {
+		if c.Has(int(i)) {
+			r.Present.Set(int(i))
+			any = true
+		}
+	}
+	if !any {
+		return nil
+	}
+	return &r
 }
 
 // mayMatch checks the hints a dictionary column can answer: an equality
