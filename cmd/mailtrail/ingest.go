@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,7 +26,7 @@ func init() {
 const maxRejectsShown = 100
 
 func runIngest(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("ingest", "ingest --data DIR --group NAME [--stream NAME] [--time-field NAME] FILE... (- for stdin)", stderr)
+	fs := newFlagSet("ingest", "ingest --data DIR --group NAME [--stream NAME] [--time-field NAME] FILE|DIR... (- for stdin)", stderr)
 	dataDir := fs.String("data", "", "store directory (created if missing)")
 	group := fs.String("group", "", "log group to ingest into (created if missing)")
 	streamName := fs.String("stream", "", "log stream for every file (default: derived from each file's name:\n"+
@@ -162,9 +164,24 @@ func ingestInputs(args []string, stream string) ([]ingest.Input, int64, error) {
 			if fi, err := os.Stdin.Stat(); err == nil && fi.Mode().IsRegular() {
 				in.Size = fi.Size()
 			}
+		} else if fi, err := os.Stat(name); err == nil && fi.IsDir() {
+			// A directory (an `aws s3 sync` of a bucket, say): every
+			// regular file under it, in name order, each named by its path
+			// so default streams come out as for single files.
+			files, err := filesUnder(name)
+			if err != nil {
+				return nil, 0, err
+			}
+			for _, f := range files {
+				inputs = append(inputs, fileInput(f.path, f.size, stream))
+				if total >= 0 {
+					total += f.size
+				}
+			}
+			continue
 		} else {
-			in.Open = func() (io.ReadCloser, error) { return os.Open(name) }
-			if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() {
+			in = fileInput(name, -1, stream)
+			if err == nil && fi.Mode().IsRegular() {
 				in.Size = fi.Size()
 			}
 		}
@@ -176,6 +193,44 @@ func ingestInputs(args []string, stream string) ([]ingest.Input, int64, error) {
 		inputs = append(inputs, in)
 	}
 	return inputs, max(total, 0), nil
+}
+
+func fileInput(path string, size int64, stream string) ingest.Input {
+	return ingest.Input{Name: path, Size: size, Stream: stream, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+}
+
+type fileEntry struct {
+	path string
+	size int64
+}
+
+// filesUnder lists the regular files below dir, skipping hidden names
+// (.DS_Store, .git) that are never log data.
+func filesUnder(dir string) ([]fileEntry, error) {
+	var files []fileEntry
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(d.Name(), ".") && path != dir {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			files = append(files, fileEntry{path, fi.Size()})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: listing %s: %w", dir, err)
+	}
+	return files, nil
 }
 
 // storeSink appends to one log group, creating streams on first use. Its

@@ -196,7 +196,7 @@ func TestSourcesE2E(t *testing.T) {
 	bin := mailtrail(t)
 	dir := t.TempDir()
 	gzFile := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
+		p := filepath.Join(dir, "in", name)
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		var b bytes.Buffer
 		w := gzip.NewWriter(&b)
@@ -223,6 +223,34 @@ func TestSourcesE2E(t *testing.T) {
 	}
 	if n := storedRows(t, filepath.Join(dir, "D"), "trail"); n != 4 {
 		t.Errorf("store holds %d events, want 4", n)
+	}
+
+	// The same files found by walking their directory.
+	cmd = exec.Command(bin, "ingest", "--data", filepath.Join(dir, "D2"), "--group", "trail", filepath.Join(dir, "in"))
+	stdout.Reset()
+	stderr.Reset()
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "read 4 records, stored 4, rejected 0") || !strings.Contains(stdout.String(), "files 3") {
+		t.Errorf("directory: stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+	st, err := store.Open(filepath.Join(dir, "D2"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	streams, err := st.DescribeLogStreams(store.DefaultAccount, "trail", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range streams {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, " "); got != "111122223333_CloudTrail_us-east-1 mystream" {
+		t.Errorf("streams %q", got)
 	}
 }
 
