@@ -150,12 +150,12 @@ type group struct {
 }
 
 type stream struct {
-	ID         uint32
-	Name       string
-	Created    int64
-	First      int64
-	Last       int64
-	LastIngest int64
+	ID         uint32 `json:"id"`
+	Name       string `json:"name"`
+	Created    int64  `json:"created"`
+	First      int64  `json:"firstEvent,omitempty"`
+	Last       int64  `json:"lastEvent,omitempty"`
+	LastIngest int64  `json:"lastIngestion,omitempty"`
 }
 
 // Store is an open log store. Its methods are safe for concurrent use.
