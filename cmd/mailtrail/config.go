@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"strings"
+
+	"github.com/mailtrail/mailtrail/internal/app"
 )
 
 func init() {
@@ -294,4 +296,19 @@ maillog_file = %s
 `, defaultPostfixLog, defaultPostfixLog)
 	}
 	return b.String()
+}
+
+// config turns the flags into the server's mail configuration, refusing
+// the ones this build does not wire yet.
+func (f *mailFlags) config() (app.MailConfig, error) {
+	mc := app.MailConfig{Account: f.account, PostfixPolicy: f.postfixPolicy}
+	for name, v := range map[string]string{"--postfix-log": f.postfixLog, "--dovecot-log": f.dovecotLog, "--syslog": f.syslog} {
+		if v != "" {
+			return mc, fmt.Errorf("serve: %s is not available in this build yet", name)
+		}
+	}
+	if f.dovecot {
+		return mc, fmt.Errorf("serve: --dovecot is not available in this build yet")
+	}
+	return mc, nil
 }

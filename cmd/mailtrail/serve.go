@@ -66,6 +66,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "serve --data DIR [--addr HOST:PORT] [--credentials FILE | --no-auth]", stderr)
 	var f serveFlags
 	f.register(fs, "")
+	var mf mailFlags
+	mf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -75,6 +77,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg, err := f.config(stderr)
 	if err != nil {
+		return err
+	}
+	if cfg.Mail, err = mf.config(); err != nil {
 		return err
 	}
 	srv, err := app.Start(cfg)

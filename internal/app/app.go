@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mailtrail/mailtrail/internal/api/cwlogs"
+	"github.com/mailtrail/mailtrail/internal/api/sigv4"
 	"github.com/mailtrail/mailtrail/internal/store"
 )
 
@@ -40,6 +41,8 @@ type Config struct {
 	QueryMemoryLimit     int64
 	// ShutdownGrace bounds how long in-flight requests may take to finish.
 	ShutdownGrace time.Duration
+	// Mail configures the mail-server listeners (see mail.go).
+	Mail MailConfig
 }
 
 // Server is a running mailtrail server.
@@ -51,6 +54,7 @@ type Server struct {
 	http  *http.Server
 	ln    net.Listener
 	done  chan error
+	mail  *mailSide
 }
 
 // Start opens the store and starts listening. The caller must call
@@ -66,12 +70,13 @@ func Start(cfg Config) (*Server, error) {
 		cfg.Getenv = os.Getenv
 	}
 	var auth cwlogs.Authenticator
+	var creds *sigv4.Credentials
 	if !cfg.NoAuth {
-		a, creds, err := NewAuthenticator(cfg.Getenv, cfg.CredentialsFile)
+		a, c, err := NewAuthenticator(cfg.Getenv, cfg.CredentialsFile)
 		if err != nil {
 			return nil, err
 		}
-		auth = a
+		auth, creds = a, c
 		cfg.Logger.Info("SigV4 authentication on", "keys", creds.Len())
 	}
 	st, err := store.Open(cfg.DataDir, store.Options{Logger: cfg.Logger})
@@ -94,15 +99,32 @@ func Start(cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	mail, handler, err := startMail(cfg, st, api, auth, creds)
+	if err != nil {
+		api.Close()
+		st.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		mail.close(context.Background())
 		api.Close()
 		st.Close()
 		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, API: api, ln: ln, done: make(chan error, 1)}
+	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, API: api, ln: ln, done: make(chan error, 1), mail: mail}
+	go func() {
+		// A mail-server listener that fails on its own ends the server like
+		// an HTTP failure does.
+		if err := <-mail.errs; err != nil {
+			select {
+			case s.done <- err:
+			default:
+			}
+		}
+	}()
 	s.http = &http.Server{
-		Handler:           api,
+		Handler:           handler,
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
@@ -128,6 +150,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.log.Info("shutting down: no new connections; finishing in-flight requests")
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownGrace)
 	defer cancel()
+	// Mail servers first: Postfix and Dovecot then apply their
+	// configured failure behaviour, and no new record is written.
+	merr := s.mail.close(ctx)
 	// Live-tail streams never finish by themselves; end them first so the
 	// HTTP shutdown can complete.
 	s.API.Close()
@@ -142,5 +167,5 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	} else {
 		s.log.Info("store flushed and closed")
 	}
-	return errors.Join(herr, serr)
+	return errors.Join(merr, herr, serr)
 }
