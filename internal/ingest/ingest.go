@@ -2,10 +2,10 @@ package ingest
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/klauspost/compress/gzip"
 	"io"
 	"sync"
 	"sync/atomic"
