@@ -42,7 +42,7 @@ func TestGoldenTranscript(t *testing.T) {
 		{"DescribeOrganization", `{"OrganizationId":"m-00000000000000000000000000000000"}`},
 		{"DeleteOrganization", `{}`},
 	}
-	ids := map[string]string{} // placeholder -> real id
+	ids := map[string]string{}  // placeholder -> real id
 	real := map[string]string{} // real id -> placeholder
 	register := func(kind, id string) {
 		if id == "" || real[id] != "" {
