@@ -79,6 +79,10 @@ func (c *Clock) ParseLine(b []byte) (Line, error) {
 	if sp <= 0 {
 		return l, fmt.Errorf("%w: no host", ErrNoHeader)
 	}
+	if rest[sp-1] == ':' {
+		// No host: the local-socket form ("Nov 22 18:26:32 postfix/smtpd[1]: ...").
+		return l, parseTag(&l, rest)
+	}
 	l.Host = string(rest[:sp])
 	return l, parseTag(&l, rest[sp+1:])
 }
@@ -175,18 +179,18 @@ func parseRFC3339(b []byte) (time.Time, error) {
 type Kind uint8
 
 const (
-	KindOther      Kind = iota // not used for email events
-	KindClient                 // smtpd "QID: client=host[ip][, sasl_method=, sasl_username=]"
-	KindPickup                 // pickup "QID: uid=N from=<s>"
-	KindMessageID              // cleanup "QID: message-id=<id>"
-	KindQueued                 // qmgr "QID: from=<s>, size=N, nrcpt=N (queue active)"
-	KindExpired                // qmgr "QID: from=<s>, status=expired, returned to sender"
-	KindDelivery               // smtp/lmtp/local/virtual/pipe/error "QID: to=<r>, relay=, dsn=, status=S (text)"
-	KindBounceNote             // bounce "QID: sender non-delivery notification: NEWQID"
-	KindRemoved                // qmgr "QID: removed"
-	KindRejected               // cleanup "QID: reject|milter-reject|discard: ..." (message not accepted)
-	KindNoQueueReject          // smtpd "NOQUEUE: reject: RCPT from host[ip]: CODE DSN <r>: reason; from=<s> to=<r> ..."
-	KindAuthFailed             // smtpd "warning: host[ip]: SASL M authentication failed: reason[, sasl_username=u]"
+	KindOther         Kind = iota // not used for email events
+	KindClient                    // smtpd "QID: client=host[ip][, sasl_method=, sasl_username=]"
+	KindPickup                    // pickup "QID: uid=N from=<s>"
+	KindMessageID                 // cleanup "QID: message-id=<id>"
+	KindQueued                    // qmgr "QID: from=<s>, size=N, nrcpt=N (queue active)"
+	KindExpired                   // qmgr "QID: from=<s>, status=expired, returned to sender"
+	KindDelivery                  // smtp/lmtp/local/virtual/pipe/error "QID: to=<r>, relay=, dsn=, status=S (text)"
+	KindBounceNote                // bounce "QID: sender non-delivery notification: NEWQID"
+	KindRemoved                   // qmgr "QID: removed"
+	KindRejected                  // cleanup "QID: reject|milter-reject|discard: ..." (message not accepted)
+	KindNoQueueReject             // smtpd "NOQUEUE: reject: RCPT from host[ip]: CODE DSN <r>: reason; from=<s> to=<r> ..."
+	KindAuthFailed                // smtpd "warning: host[ip]: SASL M authentication failed: reason[, sasl_username=u]"
 )
 
 // Entry is a Postfix log line with its message decoded.
