@@ -86,6 +86,10 @@ func TestScanContractBulk(t *testing.T) {
 			evs = append(evs, Event{Timestamp: 1746057600000 + int64(i), Message: []byte(msgs[i])})
 		}
 		must(t, s.Append(acct, "/bulk", "s", evs))
+		if lo == 1000 {
+			// scans between appends read incremental memtable images
+			verifyAll(t, s, "/bulk", msgs[:2000], "memtable, part")
+		}
 	}
 	verifyAll(t, s, "/bulk", msgs, "memtable")
 	s.flushNow(t)

@@ -28,11 +28,11 @@ type memtable struct {
 type memGroup struct {
 	rows []memRow
 
-	// A columnar image of rows[:cachedRows] built for readers, so repeated
+	// Columnar images of rows[:cachedRows] built for readers, so repeated
 	// scans of the memtable do not flatten the same messages again.
 	cacheMu    sync.Mutex
 	cachedRows int
-	cached     *segment
+	cached     []*segment
 }
 
 func newMemtable() *memtable {

@@ -67,52 +67,61 @@ func (s *Store) snapshot(account, name string, start, end int64) (*readGroup, er
 	}
 	s.mu.Unlock()
 	for _, ms := range mems {
-		seg, err := ms.mg.image(ms.n, g.ID)
+		segs, err := ms.mg.images(ms.n, g.ID)
 		if err != nil {
 			rg.release()
 			return nil, err
 		}
-		rg.segs = append(rg.segs, seg)
+		rg.segs = append(rg.segs, segs...)
 	}
 	return rg, nil
 }
 
-// image returns a columnar in-memory segment of the first n rows.
-func (mg *memGroup) image(n int, gid uint32) (*segment, error) {
+// images returns columnar in-memory segments covering the first n rows.
+// Images are built incrementally (only rows no earlier image covers), so
+// repeated scans during ingest do not re-encode the whole memtable.
+func (mg *memGroup) images(n int, gid uint32) ([]*segment, error) {
 	mg.cacheMu.Lock()
 	defer mg.cacheMu.Unlock()
-	if mg.cached != nil && mg.cachedRows == n {
-		mg.cached.acquire()
-		return mg.cached, nil
-	}
-	rows := append([]memRow(nil), mg.rows[:n]...)
-	tasks := splitTasks(gid, rows)
-	b := newBuilder()
-	var blocks []blockOut
-	for _, t := range tasks {
-		for lo := 0; lo < len(t.rows); lo += 32768 {
-			out, err := b.buildBlock(t.rows[lo:min(lo+32768, len(t.rows))], readEncoder)
-			if err != nil {
-				return nil, err
+	if mg.cachedRows < n {
+		rows := append([]memRow(nil), mg.rows[mg.cachedRows:n]...)
+		tasks := splitTasks(gid, rows)
+		b := newBuilder()
+		var blocks []blockOut
+		for _, t := range tasks {
+			for lo := 0; lo < len(t.rows); lo += 32768 {
+				out, err := b.buildBlock(t.rows[lo:min(lo+32768, len(t.rows))], readEncoder)
+				if err != nil {
+					return nil, err
+				}
+				blocks = append(blocks, out)
 			}
-			blocks = append(blocks, out)
+		}
+		var buf bytes.Buffer
+		if _, err := writeSegment(&buf, blocks); err != nil {
+			return nil, err
+		}
+		seg, err := memSegment("memtable", buf.Bytes())
+		if err != nil {
+			return nil, err
+		}
+		seg.meta.MinTime, seg.meta.MaxTime = math.MinInt64, math.MaxInt64
+		mg.cached = append(mg.cached, seg)
+		mg.cachedRows = n
+	}
+	var out []*segment
+	covered := 0
+	for _, seg := range mg.cached {
+		if covered >= n {
+			break
+		}
+		seg.acquire()
+		out = append(out, seg)
+		for i := range seg.blocks {
+			covered += seg.blocks[i].rows
 		}
 	}
-	var buf bytes.Buffer
-	if _, err := writeSegment(&buf, blocks); err != nil {
-		return nil, err
-	}
-	seg, err := memSegment("memtable", buf.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	seg.meta.MinTime, seg.meta.MaxTime = math.MinInt64, math.MaxInt64
-	if mg.cached != nil {
-		mg.cached.release()
-	}
-	mg.cached, mg.cachedRows = seg, n
-	seg.acquire()
-	return seg, nil
+	return out, nil
 }
 
 var readEncoder = newEncoderFast()

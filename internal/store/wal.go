@@ -114,7 +114,7 @@ func (w *walWriter) run() {
 		case <-w.kick:
 		case <-tick.C:
 			s.mu.Lock()
-			if s.mem.rows > 0 && s.opts.Now().Sub(s.mem.created) >= s.opts.FlushInterval {
+			if s.mem.rows > 0 && time.Since(s.mem.created) >= s.opts.FlushInterval {
 				w.rotate = true
 			}
 			s.mu.Unlock()
@@ -130,7 +130,6 @@ func (w *walWriter) run() {
 			frozen = s.mem
 			frozen.walGen = w.gen
 			s.mem = newMemtable()
-			s.mem.created = s.opts.Now()
 			s.frozen = append(s.frozen, frozen)
 		}
 		w.rotate = false
