@@ -2,10 +2,8 @@ package workmail
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -20,21 +18,6 @@ import (
 )
 
 const awsCLI = "/usr/bin/aws"
-
-// sigv4Auth adapts the real SigV4 verifier the way the application does.
-func sigv4Auth(v *sigv4.Verifier) Authenticator {
-	return func(r *http.Request) (Caller, error) {
-		id, err := v.Verify(r)
-		if err != nil {
-			var se *sigv4.Error
-			if errors.As(err, &se) {
-				return Caller{}, &AuthError{Status: se.Status, Code: se.Code, Message: se.Message}
-			}
-			return Caller{}, err
-		}
-		return Caller{Account: id.AccountID, AccessKeyID: id.AccessKeyID, Region: id.Region}, nil
-	}
-}
 
 // TestAWSCLI drives the handler with the real AWS CLI v2, signed with SigV4
 // and checked by the real verifier, over loopback.
@@ -63,7 +46,7 @@ func TestAWSCLI(t *testing.T) {
 	var calls []ManagementCall
 	h, err := NewHandler(Config{
 		Dir: dir, Rules: rules, Region: "us-east-1",
-		Auth:   sigv4Auth(sigv4.NewVerifier(creds, sigv4.Options{Services: []string{"workmail"}})),
+		Auth:   SigV4Authenticator(sigv4.NewVerifier(creds, sigv4.Options{Services: []string{"workmail"}})),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnCall: func(acct string, c ManagementCall) {
 			if acct != account {

@@ -42,10 +42,10 @@ func TestGoldenTranscript(t *testing.T) {
 		{"DescribeOrganization", `{"OrganizationId":"m-00000000000000000000000000000000"}`},
 		{"DeleteOrganization", `{}`},
 	}
-	ids := map[string]string{}  // placeholder -> real id
-	real := map[string]string{} // real id -> placeholder
+	ids := map[string]string{}   // placeholder -> real id
+	masks := map[string]string{} // real id -> placeholder
 	register := func(kind, id string) {
-		if id == "" || real[id] != "" {
+		if id == "" || masks[id] != "" {
 			return
 		}
 		n := 1
@@ -53,16 +53,16 @@ func TestGoldenTranscript(t *testing.T) {
 			n++
 		}
 		p := fmt.Sprintf("<%s-%d>", kind, n)
-		ids[p], real[id] = id, p
+		ids[p], masks[id] = id, p
 	}
 	mask := func(s string) string {
-		keys := make([]string, 0, len(real))
-		for k := range real {
+		keys := make([]string, 0, len(masks))
+		for k := range masks {
 			keys = append(keys, k)
 		}
 		sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
 		for _, k := range keys {
-			s = strings.ReplaceAll(s, k, real[k])
+			s = strings.ReplaceAll(s, k, masks[k])
 		}
 		return s
 	}

@@ -482,3 +482,16 @@ func TestNewHandlerNeedsStores(t *testing.T) {
 		t.Error("NewHandler without a directory and a rule store succeeded")
 	}
 }
+
+func TestMatches(t *testing.T) {
+	for target, want := range map[string]bool{
+		"WorkMailService.ListUsers": true, "WorkMailService.": true,
+		"Logs_20140328.GetQueryResults": false, "": false, "workmailservice.ListUsers": false,
+	} {
+		r, _ := http.NewRequest("POST", "/", nil)
+		r.Header.Set("X-Amz-Target", target)
+		if got := Matches(r); got != want {
+			t.Errorf("Matches(%q) = %v", target, got)
+		}
+	}
+}
