@@ -419,6 +419,15 @@ func (ex *executor) aggregate(pt *part) error {
 			byCode = make([]*group, len(col.Dict))
 		}
 	}
+	var strCol *scan.Column
+	if dictCol == nil && ex.dictKey >= 0 && bt.vals[ex.dictKey] == nil {
+		if col := bt.cols[ex.dictKey]; col != nil && col.Type == scan.TypeString {
+			strCol = col
+			if pt.strGroups == nil {
+				pt.strGroups = map[string]*group{}
+			}
+		}
+	}
 	var nullGroup *group
 	var lastBin int64
 	var lastG *group
@@ -447,6 +456,21 @@ func (ex *executor) aggregate(pt *part) error {
 				keys[0] = vStr(dictCol.Dict[code])
 				g = lookup(keys)
 				byCode[code] = g
+			}
+		case strCol != nil:
+			if !strCol.Has(i) {
+				if nullGroup == nil {
+					keys[0] = null
+					nullGroup = lookup(keys)
+				}
+				g = nullGroup
+				break
+			}
+			s := strCol.Strs[i]
+			if g = pt.strGroups[s]; g == nil {
+				keys[0] = vStr(s)
+				g = lookup(keys)
+				pt.strGroups[g.keys[0].s] = g
 			}
 		case binFast:
 			if !tsCol.Has(i) {
@@ -495,10 +519,16 @@ func (ex *executor) aggregate(pt *part) error {
 	return ex.charge(grew)
 }
 
-// encodeKey builds a map key for a tuple of group values.
+// encodeKey builds a map key for a tuple of group values. Values that
+// render alike group together (a field that is the number 500 in one block
+// and the string "500" in another is one group).
 func encodeKey(b []byte, keys []Value) []byte {
 	for _, k := range keys {
-		b = append(b, byte(k.k))
+		if k.isNull() {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, 1)
 		s := k.String()
 		b = append(b, byte(len(s)>>24), byte(len(s)>>16), byte(len(s)>>8), byte(len(s)))
 		b = append(b, s...)

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mailtrail/mailtrail/internal/query/memsource"
+	"github.com/mailtrail/mailtrail/internal/store"
 )
 
 // The Q1–Q7 benchmarks run over an NDJSON sample of the reference
@@ -89,5 +91,47 @@ func BenchmarkParse(b *testing.B) {
 		if _, err := Parse(qs); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkStoreQ runs Q1–Q7 against a store directory holding the
+// generator's records in log group /bench:
+//
+//	mailtrail gen -n 10000000 -seed 1 > /tmp/q/10m.ndjson   (or the bench generator)
+//	mailtrail ingest --data /tmp/q/store --group /bench /tmp/q/10m.ndjson
+//	MAILTRAIL_BENCH_STORE=/tmp/q/store go test -run XXX -bench StoreQ -benchtime 5x ./internal/query
+//
+// The first iteration of each query is reported separately as first-ms.
+func BenchmarkStoreQ(b *testing.B) {
+	dir := os.Getenv("MAILTRAIL_BENCH_STORE")
+	if dir == "" {
+		b.Skip("set MAILTRAIL_BENCH_STORE to a store directory with log group /bench")
+	}
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	for _, bq := range benchQueries {
+		b.Run(bq.name, func(b *testing.B) {
+			q, err := Parse(bq.q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			opt := Options{Account: store.DefaultAccount, Groups: []string{"/bench"}, Workers: 2}
+			t0 := time.Now()
+			res, err := Run(context.Background(), st, q, opt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			first := time.Since(t0)
+			for b.Loop() {
+				if res, err = Run(context.Background(), st, q, opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(first.Microseconds())/1000, "first-ms")
+			b.ReportMetric(float64(len(res.Rows)), "rows")
+		})
 	}
 }

@@ -230,6 +230,8 @@ type part struct {
 	ectx   ectx
 	cand   []int
 	feeds  []*distinctFeed // per aggregate: count_distinct fed with ids, or nil
+	// strGroups finds groups by the raw value of a single string key.
+	strGroups map[string]*group
 }
 
 type group struct {
