@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mailtrail/mailtrail/internal/app"
+	"github.com/mailtrail/mailtrail/internal/mailserver/dovecot"
 )
 
 func init() {
@@ -25,6 +26,7 @@ type mailFlags struct {
 	dovecotLog    string // Dovecot log_path to follow (and catch up from)
 	syslog        string // HOST:PORT for syslog (UDP and TCP) carrying Postfix lines
 	account       string // AWS account whose organizations the mail servers serve
+	dovecotKey    string // API key required on the Dovecot endpoints
 	failOpen      bool   // config only: keep mail flowing when mailtrail is down
 }
 
@@ -37,6 +39,7 @@ func (f *mailFlags) register(fs interface {
 	fs.StringVar(&f.postfixLog, "postfix-log", "", "follow Postfix's log `FILE` (maillog_file) across rotation")
 	fs.StringVar(&f.dovecotLog, "dovecot-log", "", "follow Dovecot's log `FILE` (log_path), catching up on what the event exporter could not deliver")
 	fs.StringVar(&f.syslog, "syslog", "", "receive Postfix's syslog lines on `HOST:PORT` (UDP and TCP; loopback only)")
+	fs.StringVar(&f.dovecotKey, "dovecot-key", "", "require this `KEY` on the Dovecot endpoints (config prints the matching Dovecot settings)")
 	fs.StringVar(&f.account, "mail-account", "", "AWS `ACCOUNT` whose WorkMail organizations the mail servers belong to (default: the only account of the credentials, or the default account with --no-auth)")
 }
 
@@ -49,8 +52,8 @@ const (
 
 // Dovecot endpoint paths on mailtrail's HTTP port.
 const (
-	dovecotPolicyPath = "/dovecot/auth-policy"
-	dovecotEventsPath = "/dovecot/events"
+	dovecotPolicyPath = dovecot.PolicyPath
+	dovecotEventsPath = dovecot.EventsPath
 )
 
 func runConfig(args []string, stdout, stderr io.Writer) error {
@@ -89,12 +92,17 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 		if nonce == "" {
 			nonce = randomNonce()
 		}
-		_, err = io.WriteString(stdout, dovecotConfig(dovecotOptions{
+		text, err := dovecotConfig(dovecotOptions{
 			BaseURL:  base,
 			LogPath:  orDefault(f.dovecotLog, defaultDovecotLog),
 			Nonce:    nonce,
+			APIKey:   f.dovecotKey,
 			FailOpen: f.failOpen,
-		}))
+		})
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(stdout, text)
 		return err
 	case "postfix":
 		policy := orDefault(f.postfixPolicy, defaultPolicyAddr)
@@ -157,85 +165,34 @@ type dovecotOptions struct {
 	BaseURL  string // mailtrail's HTTP base, no trailing slash
 	LogPath  string // Dovecot log_path, followed by mailtrail serve --dovecot-log
 	Nonce    string
+	APIKey   string
 	FailOpen bool
 }
 
-// dovecotEvents are the exported events mailtrail turns into records. A
-// filter naming them, rather than event=*, keeps the exporter (one HTTP
-// POST per event, no batching) from posting the chatty connection and cache
-// events nobody reads.
-var dovecotEvents = []string{
-	"auth_request_finished",
-	"auth_passdb_request_finished",
-	"imap_command_finished",
-	"mail_delivery_finished",
-	"mail_expunged",
-	"mail_user_session_finished",
-}
-
-// dovecotConfig renders the Dovecot 2.3 settings. Blocks are written one
-// setting per line: Dovecot 2.3 does not accept `{ a = b; c = d }`.
-func dovecotConfig(o dovecotOptions) string {
-	var b strings.Builder
-	reject := "yes"
-	if o.FailOpen {
-		reject = "no"
+// dovecotConfig renders the Dovecot 2.3 settings: the policy, exporter and
+// log-line settings the Dovecot adapter documents (dovecot.ConfigSnippet),
+// and the log file mailtrail follows to close the exporter's no-retry gap.
+func dovecotConfig(o dovecotOptions) (string, error) {
+	snippet, err := dovecot.ConfigSnippet(dovecot.SnippetOptions{
+		BaseURL:   o.BaseURL,
+		APIKey:    o.APIKey,
+		HashNonce: o.Nonce,
+		FailOpen:  o.FailOpen,
+	})
+	if err != nil {
+		return "", err
 	}
-	filter := make([]string, len(dovecotEvents))
-	for i, e := range dovecotEvents {
-		filter[i] = "event=" + e
-	}
-	fmt.Fprintf(&b, `# mailtrail settings for Dovecot 2.3, printed by "mailtrail config dovecot".
-# Paste into /etc/dovecot/conf.d/95-mailtrail.conf (or the end of dovecot.conf)
-# and run "doveadm reload". mailtrail serve must run with --dovecot (and
-# --dovecot-log %s) on the address below.
-
-## Access control: Dovecot asks mailtrail before every IMAP, POP3 and SMTP AUTH
-## login (Postfix SASL goes through Dovecot), and reports the outcome after it.
-auth_policy_server_url = %s%s
-auth_policy_hash_nonce = %s
-# %%{fail_type} is left out on purpose: Dovecot 2.3.19 does not know it and
-# logs an error on every request.
-auth_policy_request_attributes = login=%%{requested_username} pwhash=%%{hashed_password} remote=%%{rip} local=%%{lip} device_id=%%{client_id} protocol=%%s session_id=%%{session}
-auth_policy_check_before_auth = yes
-auth_policy_check_after_auth = yes
-auth_policy_report_after_auth = yes
-# When mailtrail cannot be reached: yes = the login fails (fail closed: no
-# access without an audit record), no = the login goes on unchecked (fail open).
-auth_policy_reject_on_fail = %s
-
-## Authentication and mailbox events, live. The exporter posts each event once
-## and never retries: what it loses while mailtrail is down is caught up from
-## log_path below.
-event_exporter mailtrail {
-  format = json
-  format_args = time-rfc3339
-  transport = http-post
-  transport_args = %s%s
-  transport_timeout = 2sec
-}
-metric mailtrail_events {
-  exporter = mailtrail
-  exporter_include = name hostname timestamps categories fields
-  filter = %s
-}
-
-## The log mailtrail follows and catches up from (mailtrail serve --dovecot-log).
+	return fmt.Sprintf(`# Printed by "mailtrail config dovecot". Paste into
+# /etc/dovecot/conf.d/99-mailtrail.conf (or the end of dovecot.conf) and run
+# "doveadm reload". mailtrail serve must run with --dovecot --dovecot-log %s
+# on the address below.
+%s
+# The log mailtrail follows (mailtrail serve --dovecot-log): after an outage it
+# reads on from where it stopped and stores what the exporter could not
+# deliver, skipping what it did.
 log_path = %s
 log_timestamp = "%%Y-%%m-%%dT%%H:%%M:%%S "
-# Name the reason of a failed login (Password mismatch, unknown user).
-auth_verbose = yes
-# One log line per mailbox operation (save, copy, flag, delete, expunge, folders).
-mail_plugins = $mail_plugins notify mail_log
-plugin {
-  mail_log_events = delete undelete expunge copy mailbox_delete mailbox_rename flag_change save mailbox_create append
-  mail_log_fields = uid box msgid size from subject flags
-}
-`, o.LogPath,
-		o.BaseURL, dovecotPolicyPath, o.Nonce, reject,
-		o.BaseURL, dovecotEventsPath, strings.Join(filter, " OR "),
-		o.LogPath)
-	return b.String()
+`, o.LogPath, snippet, o.LogPath), nil
 }
 
 type postfixOptions struct {
@@ -301,14 +258,16 @@ maillog_file = %s
 // config turns the flags into the server's mail configuration, refusing
 // the ones this build does not wire yet.
 func (f *mailFlags) config() (app.MailConfig, error) {
-	mc := app.MailConfig{Account: f.account, PostfixPolicy: f.postfixPolicy}
-	for name, v := range map[string]string{"--postfix-log": f.postfixLog, "--dovecot-log": f.dovecotLog, "--syslog": f.syslog} {
-		if v != "" {
-			return mc, fmt.Errorf("serve: %s is not available in this build yet", name)
-		}
+	mc := app.MailConfig{
+		Account:       f.account,
+		Dovecot:       f.dovecot,
+		DovecotAPIKey: f.dovecotKey,
+		DovecotLog:    f.dovecotLog,
+		PostfixPolicy: f.postfixPolicy,
+		PostfixLog:    f.postfixLog,
 	}
-	if f.dovecot {
-		return mc, fmt.Errorf("serve: --dovecot is not available in this build yet")
+	if f.syslog != "" {
+		return mc, fmt.Errorf("serve: --syslog is not available in this build yet")
 	}
 	return mc, nil
 }

@@ -108,6 +108,7 @@ func Start(cfg Config) (*Server, error) {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		mail.close(context.Background())
+		mail.closeFollowers()
 		api.Close()
 		st.Close()
 		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
@@ -161,6 +162,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Warn("in-flight requests did not finish in time", "err", herr)
 		s.http.Close()
 	}
+	// Log followers read to the end of their files and store what they
+	// hold once nothing else writes.
+	s.mail.closeFollowers()
 	serr := s.Store.Close()
 	if serr != nil {
 		s.log.Error("closing store", "err", serr)
