@@ -26,13 +26,16 @@ func init() {
 const maxRejectsShown = 100
 
 func runIngest(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("ingest", "ingest --data DIR --group NAME [--stream NAME] [--time-field NAME] FILE|DIR... (- for stdin)", stderr)
+	fs := newFlagSet("ingest", "ingest --data DIR --group NAME [--stream NAME] [--stream-by-type] [--time-field NAME] FILE|DIR... (- for stdin)", stderr)
 	dataDir := fs.String("data", "", "store directory (created if missing)")
 	group := fs.String("group", "", "log group to ingest into (created if missing)")
 	streamName := fs.String("stream", "", "log stream for every file (default: derived from each file's name:\n"+
 		"<acct>_CloudTrail_<region> for CloudTrail log files, the log type for WorkMail\n"+
 		"AWSLogs/<acct>/<logType>/ keys, the exported stream for CloudWatch Logs exports,\n"+
 		"else the base name without .gz/.json/.jsonl/.ndjson/.log/.txt; \"ingest\" for stdin)")
+	byType := fs.Bool("stream-by-type", false, "put each record in a stream named after its log type (WORKMAIL_MAILBOX_ACCESS_LOGS,\n"+
+		"AUTHENTICATION_LOGS, WORKMAIL_EMAIL_EVENT_LOGS, CLOUDTRAIL, ...); records of no known\n"+
+		"type go to the file's stream")
 	timeField := fs.String("time-field", "", "field (dotted path) holding the event time, epoch ms or RFC 3339,\nfor records without event_timestamp or eventTime")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -87,8 +90,9 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 	}
 	shown := 0
 	opts := ingest.Options{
-		TimeField: *timeField,
-		ChunkSize: 4 << 20, // ~8,000 records per Append: few fsyncs, bounded memory
+		TimeField:    *timeField,
+		StreamByType: *byType,
+		ChunkSize:    4 << 20, // ~8,000 records per Append: few fsyncs, bounded memory
 		OnReject: func(r ingest.Reject) {
 			if shown < maxRejectsShown {
 				shown++

@@ -72,6 +72,19 @@ func BenchmarkRunNDJSON(b *testing.B) {
 	reportRecords(b, n, len(data))
 }
 
+// BenchmarkRunNDJSONByType adds event.Classify per record to route it.
+func BenchmarkRunNDJSONByType(b *testing.B) {
+	const n = 100000
+	data := benchData(b, n)
+	for b.Loop() {
+		res, err := New(Options{StreamByType: true}).Run(context.Background(), []Input{bytesInput("bench", data)}, &discardSink{})
+		if err != nil || res.Stored != n {
+			b.Fatalf("stored %d, %v", res.Stored, err)
+		}
+	}
+	reportRecords(b, n, len(data))
+}
+
 func BenchmarkRunGzip(b *testing.B) {
 	const n = 100000
 	data := benchData(b, n)

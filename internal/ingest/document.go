@@ -109,6 +109,7 @@ type docWalker struct {
 	b      *batch
 	packed []byte // compacted copies of pretty-printed records
 
+	n       int   // events in b
 	lineOff int   // offset up to which lines have been counted
 	line    int64 // line number at lineOff
 }
@@ -169,8 +170,9 @@ func (d *docWalker) record(rec []byte, off int, f *jsonscan.Fields, err error) {
 		r.reject(d.lineOf(off), err.Error())
 		return
 	}
-	d.b.events = append(d.b.events, Event{Timestamp: ts, Message: rec})
-	if len(d.b.events) >= documentBatch {
+	r.add(d.b, Event{Timestamp: ts, Message: rec})
+	if d.n++; d.n >= documentBatch {
+		d.n = 0
 		d.flush()
 		d.b = <-r.pool // its chunk buffer stays unused: these events alias data
 		d.b.stream = r.stream

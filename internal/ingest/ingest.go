@@ -69,6 +69,12 @@ type Options struct {
 	MaxEventSize int // largest message stored; default MaxEventSize
 	MaxDocument  int // largest JSON document (CloudTrail file) read whole; default 1 GiB
 	AppendEvents int // most events per Sink.Append; default 16384
+	// StreamByType puts each record in the log stream named after its log
+	// type as event.Classify tells it (WORKMAIL_MAILBOX_ACCESS_LOGS,
+	// AUTHENTICATION_LOGS, WORKMAIL_EMAIL_EVENT_LOGS, CLOUDTRAIL, ...), the
+	// way WorkMail's own deliveries keep the types apart; records of no
+	// known type stay in the input's stream.
+	StreamByType bool
 	// Appenders is how many goroutines call Sink.Append; default 2, so
 	// that one batch is encoded while another waits for its fsync (the
 	// store shares one fsync among concurrent appends).
@@ -142,8 +148,15 @@ func New(opts Options) *Ingester {
 type batch struct {
 	stream string
 	events []Event
+	more   []part // events for other streams (Options.StreamByType)
 	buf    []byte // the chunk the events alias; recycled after Append
 	chunk  bool   // buf came from the pool
+}
+
+// part is a batch's events for one more stream.
+type part struct {
+	stream string
+	events []Event
 }
 
 // pipelineDepth is how many batches may be in flight: one being filled,
@@ -224,6 +237,8 @@ func (in *Ingester) appender(sink Sink, work <-chan *batch, pool chan<- *batch, 
 			}
 		}
 		b.events = b.events[:0]
+		clear(b.more)
+		b.more = b.more[:0]
 		if !b.chunk || cap(b.buf) > 4*in.opts.ChunkSize {
 			// Drop document memory and overgrown chunks.
 			b.buf = make([]byte, 0, in.opts.ChunkSize)
@@ -235,11 +250,22 @@ func (in *Ingester) appender(sink Sink, work <-chan *batch, pool chan<- *batch, 
 }
 
 func (in *Ingester) appendBatch(sink Sink, b *batch) error {
-	ev := b.events
+	if err := in.appendEvents(sink, b.stream, b.events); err != nil {
+		return err
+	}
+	for _, p := range b.more {
+		if err := in.appendEvents(sink, p.stream, p.events); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (in *Ingester) appendEvents(sink Sink, stream string, ev []Event) error {
 	for len(ev) > 0 {
 		n := min(len(ev), in.opts.AppendEvents)
-		if err := sink.Append(b.stream, ev[:n]); err != nil {
-			return fmt.Errorf("storing %d events in stream %q: %w", n, b.stream, err)
+		if err := sink.Append(stream, ev[:n]); err != nil {
+			return fmt.Errorf("storing %d events in stream %q: %w", n, stream, err)
 		}
 		in.Stored.Add(int64(n))
 		ev = ev[n:]

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailtrail/mailtrail/internal/ingest/jsonscan"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden")
@@ -589,3 +591,27 @@ func TestDocumentLimits(t *testing.T) {
 		t.Errorf("cut: %+v %q", res, rejects)
 	}
 }
+
+func TestStreamByType(t *testing.T) {
+	var in bytes.Buffer
+	for _, f := range []string{"workmail-audit-authentication.sample.json", "workmail-audit-mailbox-access.sample.json", "workmail-email-event-rule-applied.sample.json", "cloudtrail-workmail-createuser.record.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Write(jsonscanCompact(data))
+		in.WriteByte('\n')
+	}
+	in.WriteString(`{"event_timestamp":1,"what":"unknown"}` + "\n")
+	sink, res, _, _ := run(t, Options{StreamByType: true}, bytesInput("mixed.ndjson", in.Bytes()))
+	var got []string
+	for _, e := range sink.events {
+		got = append(got, e.stream)
+	}
+	want := "[mixed AUTHENTICATION_LOGS WORKMAIL_MAILBOX_ACCESS_LOGS WORKMAIL_EMAIL_EVENT_LOGS CLOUDTRAIL]"
+	if res.Stored != 5 || fmt.Sprint(got) != want {
+		t.Errorf("streams %v, want %s", got, want)
+	}
+}
+
+func jsonscanCompact(b []byte) []byte { return jsonscan.AppendCompact(nil, b) }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/mailtrail/mailtrail/internal/event"
 	"github.com/mailtrail/mailtrail/internal/ingest/cloudtrail"
 	"github.com/mailtrail/mailtrail/internal/ingest/cwexport"
 	"github.com/mailtrail/mailtrail/internal/ingest/jsonscan"
@@ -256,7 +257,7 @@ func (r *reader) line(b *batch, n int64, text []byte, export bool) {
 			r.reject(n, "message is not valid UTF-8")
 			return
 		}
-		b.events = append(b.events, Event{Timestamp: ts, Message: msg})
+		r.add(b, Event{Timestamp: ts, Message: msg})
 		return
 	}
 	if len(text) > r.in.opts.MaxEventSize {
@@ -277,7 +278,7 @@ func (r *reader) line(b *batch, n int64, text []byte, export bool) {
 		r.reject(n, err.Error())
 		return
 	}
-	b.events = append(b.events, Event{Timestamp: ts, Message: text})
+	r.add(b, Event{Timestamp: ts, Message: text})
 }
 
 // concatenated handles a line of JSON objects written back to back with no
@@ -309,8 +310,32 @@ func (r *reader) concatenated(b *batch, n int64, text []byte) {
 			r.reject(n, err.Error())
 			continue
 		}
-		b.events = append(b.events, Event{Timestamp: ts, Message: rec})
+		r.add(b, Event{Timestamp: ts, Message: rec})
 	}
+}
+
+// add puts an accepted event into batch b, in the input's stream or, with
+// Options.StreamByType, in the stream named after the record's log type.
+func (r *reader) add(b *batch, e Event) {
+	if !r.in.opts.StreamByType {
+		b.events = append(b.events, e)
+		return
+	}
+	stream := r.stream
+	if t, err := event.Classify(e.Message); err == nil {
+		stream = string(t)
+	}
+	if stream == b.stream {
+		b.events = append(b.events, e)
+		return
+	}
+	for i := range b.more {
+		if b.more[i].stream == stream {
+			b.more[i].events = append(b.more[i].events, e)
+			return
+		}
+	}
+	b.more = append(b.more, part{stream: stream, events: []Event{e}})
 }
 
 func trimSpace(b []byte) []byte {
