@@ -101,45 +101,64 @@ func TestAWSCLI(t *testing.T) {
 		}
 	}
 
+	// Each CLI start costs seconds on a loaded machine, so the calls that do
+	// not depend on each other run side by side, phase by phase.
+	phase := func(name string, steps map[string]func(t *testing.T)) {
+		t.Helper()
+		if !t.Run(name, func(t *testing.T) {
+			for n, f := range steps {
+				t.Run(n, func(t *testing.T) { t.Parallel(); f(t) })
+			}
+		}) {
+			t.FailNow()
+		}
+	}
+
 	var created struct{ OrganizationId string }
 	ok(t, &created, "create-organization", "--alias", "e2e-org")
 	orgID := created.OrganizationId
 	if !org.ValidOrganizationID(orgID) {
 		t.Fatalf("create-organization: organization id %q", orgID)
 	}
-	fails(t, "NameAvailabilityException", secret, "create-organization", "--alias", "e2e-org")
 
-	var desc map[string]any
-	ok(t, &desc, "describe-organization", "--organization-id", orgID)
-	if desc["Alias"] != "e2e-org" || desc["State"] != "Active" || !strings.Contains(desc["ARN"].(string), ":"+account+":organization/"+orgID) {
-		t.Errorf("describe-organization: %v", desc)
-	}
-	// The CLI parsed the epoch-seconds timestamp and prints it as ISO 8601.
-	if cd, _ := desc["CompletedDate"].(string); !strings.Contains(cd, "T") {
-		t.Errorf("describe-organization CompletedDate %v: the CLI did not parse it as a timestamp", desc["CompletedDate"])
-	}
+	var bob, alice string
+	phase("setup", map[string]func(t *testing.T){
+		"duplicate alias": func(t *testing.T) {
+			fails(t, "NameAvailabilityException", secret, "create-organization", "--alias", "e2e-org")
+		},
+		"describe-organization": func(t *testing.T) {
+			var desc map[string]any
+			ok(t, &desc, "describe-organization", "--organization-id", orgID)
+			if desc["Alias"] != "e2e-org" || desc["State"] != "Active" || !strings.Contains(desc["ARN"].(string), ":"+account+":organization/"+orgID) {
+				t.Errorf("describe-organization: %v", desc)
+			}
+			// The CLI parsed the epoch-seconds timestamp and prints it as ISO 8601.
+			if cd, _ := desc["CompletedDate"].(string); !strings.Contains(cd, "T") {
+				t.Errorf("describe-organization CompletedDate %v: the CLI did not parse it as a timestamp", desc["CompletedDate"])
+			}
+		},
+		"create-user": func(t *testing.T) {
+			var user struct{ UserId string }
+			ok(t, &user, "create-user", "--organization-id", orgID, "--name", "bob", "--display-name", "Bob Example", "--password", "Secret-Pass1")
+			bob = user.UserId
+		},
+		"second organization": func(t *testing.T) {
+			ok(t, nil, "create-organization", "--alias", "second-org")
+		},
+	})
+	phase("rule", map[string]func(t *testing.T){
+		"put-access-control-rule": func(t *testing.T) {
+			ok(t, nil, "put-access-control-rule", "--organization-id", orgID, "--name", "deny-imap", "--effect", "DENY",
+				"--description", "Block IMAP for bob everywhere", "--ip-ranges", "0.0.0.0/0", "--actions", "IMAP", "--user-ids", bob)
+		},
+		"second user": func(t *testing.T) {
+			var user struct{ UserId string }
+			ok(t, &user, "create-user", "--organization-id", orgID, "--name", "alice", "--display-name", "Alice Example", "--password", "Secret-Pass2")
+			alice = user.UserId
+		},
+	})
 
-	var user struct{ UserId string }
-	ok(t, &user, "create-user", "--organization-id", orgID, "--name", "bob", "--display-name", "Bob Example", "--password", "Secret-Pass1")
-	bob := user.UserId
-	ok(t, &user, "create-user", "--organization-id", orgID, "--name", "alice", "--display-name", "Alice Example", "--password", "Secret-Pass2")
-	alice := user.UserId
-
-	ok(t, nil, "put-access-control-rule", "--organization-id", orgID, "--name", "deny-imap", "--effect", "DENY",
-		"--description", "Block IMAP for bob everywhere", "--ip-ranges", "0.0.0.0/0", "--actions", "IMAP", "--user-ids", bob)
-
-	var listed struct {
-		Rules []map[string]any
-	}
-	ok(t, &listed, "list-access-control-rules", "--organization-id", orgID)
-	if len(listed.Rules) != 2 || listed.Rules[1]["Name"] != "deny-imap" || listed.Rules[1]["Effect"] != "DENY" {
-		t.Fatalf("list-access-control-rules: %v", listed.Rules)
-	}
-	if dc, _ := listed.Rules[1]["DateCreated"].(string); !strings.Contains(dc, "T") {
-		t.Errorf("rule DateCreated %v: not parsed as a timestamp", listed.Rules[1]["DateCreated"])
-	}
-
-	effect := func(action, userID string) (string, []string) {
+	effect := func(t *testing.T, action, userID string) (string, []string) {
 		t.Helper()
 		var e struct {
 			Effect       string
@@ -148,54 +167,64 @@ func TestAWSCLI(t *testing.T) {
 		ok(t, &e, "get-access-control-effect", "--organization-id", orgID, "--ip-address", "203.0.113.9", "--action", action, "--user-id", userID)
 		return e.Effect, e.MatchedRules
 	}
-	if eff, m := effect("IMAP", bob); eff != "DENY" || !slices.Equal(m, []string{"deny-imap"}) {
-		t.Errorf("bob IMAP: %s %v, want DENY [deny-imap]", eff, m)
-	}
-	if eff, _ := effect("IMAP", alice); eff != "ALLOW" {
-		t.Errorf("alice IMAP: %s, want ALLOW", eff)
-	}
+	phase("evaluate", map[string]func(t *testing.T){
+		"list-access-control-rules": func(t *testing.T) {
+			var listed struct{ Rules []map[string]any }
+			ok(t, &listed, "list-access-control-rules", "--organization-id", orgID)
+			if len(listed.Rules) != 2 || listed.Rules[1]["Name"] != "deny-imap" || listed.Rules[1]["Effect"] != "DENY" {
+				t.Fatalf("list-access-control-rules: %v", listed.Rules)
+			}
+			if dc, _ := listed.Rules[1]["DateCreated"].(string); !strings.Contains(dc, "T") {
+				t.Errorf("rule DateCreated %v: not parsed as a timestamp", listed.Rules[1]["DateCreated"])
+			}
+		},
+		"bob IMAP": func(t *testing.T) {
+			if eff, m := effect(t, "IMAP", bob); eff != "DENY" || !slices.Equal(m, []string{"deny-imap"}) {
+				t.Errorf("bob IMAP: %s %v, want DENY [deny-imap]", eff, m)
+			}
+		},
+		"alice IMAP": func(t *testing.T) {
+			if eff, _ := effect(t, "IMAP", alice); eff != "ALLOW" {
+				t.Errorf("alice IMAP: %s, want ALLOW", eff)
+			}
+		},
+	})
 	ok(t, nil, "delete-access-control-rule", "--organization-id", orgID, "--name", "deny-imap")
-	if eff, _ := effect("IMAP", bob); eff != "ALLOW" {
-		t.Errorf("bob IMAP after delete: %s, want ALLOW", eff)
-	}
 
-	// The remaining calls are independent reads: run them side by side (each
-	// CLI start costs seconds on a loaded machine).
-	ok(t, nil, "create-organization", "--alias", "second-org")
-	t.Run("reads", func(t *testing.T) {
-		t.Run("describe-user", func(t *testing.T) {
-			t.Parallel()
+	phase("reads", map[string]func(t *testing.T){
+		"bob IMAP after delete": func(t *testing.T) {
+			if eff, _ := effect(t, "IMAP", bob); eff != "ALLOW" {
+				t.Errorf("bob IMAP after delete: %s, want ALLOW", eff)
+			}
+		},
+		"describe-user": func(t *testing.T) {
 			var du map[string]any
 			ok(t, &du, "describe-user", "--organization-id", orgID, "--user-id", bob)
 			if du["UserId"] != bob || du["Name"] != "bob" || du["DisplayName"] != "Bob Example" || du["State"] != "ENABLED" || du["Email"] != "bob@e2e-org.awsapps.com" {
 				t.Errorf("describe-user: %v", du)
 			}
-		})
-		t.Run("list-users", func(t *testing.T) {
-			t.Parallel()
+		},
+		"list-users": func(t *testing.T) {
 			// --page-size 1 makes the CLI follow NextToken across pages.
 			var lu struct{ Users []map[string]any }
 			ok(t, &lu, "list-users", "--organization-id", orgID, "--page-size", "1")
 			if len(lu.Users) != 2 || lu.Users[0]["Id"] != bob || lu.Users[1]["Id"] != alice {
 				t.Errorf("list-users: %v", lu.Users)
 			}
-		})
-		t.Run("list-organizations", func(t *testing.T) {
-			t.Parallel()
+		},
+		"list-organizations": func(t *testing.T) {
 			var lo struct{ OrganizationSummaries []map[string]any }
 			ok(t, &lo, "list-organizations", "--page-size", "1")
 			if len(lo.OrganizationSummaries) != 2 || lo.OrganizationSummaries[0]["OrganizationId"] != orgID {
 				t.Errorf("list-organizations: %v", lo.OrganizationSummaries)
 			}
-		})
-		t.Run("unknown organization", func(t *testing.T) {
-			t.Parallel()
+		},
+		"unknown organization": func(t *testing.T) {
 			fails(t, "OrganizationNotFoundException", secret, "describe-organization", "--organization-id", "m-0123456789abcdef0123456789abcdef")
-		})
-		t.Run("wrong secret", func(t *testing.T) {
-			t.Parallel()
+		},
+		"wrong secret": func(t *testing.T) {
 			fails(t, "InvalidSignatureException", "not-the-secret", "list-organizations")
-		})
+		},
 	})
 
 	mu.Lock()
@@ -210,8 +239,10 @@ func TestAWSCLI(t *testing.T) {
 			t.Errorf("%s report leaks the password", c.Operation)
 		}
 	}
-	want := []string{"CreateOrganization", "CreateOrganization", "CreateUser", "CreateUser", "PutAccessControlRule",
-		"DeleteAccessControlRule", "CreateOrganization"}
+	// Calls of one phase run concurrently, so compare as multisets.
+	slices.Sort(ops)
+	want := []string{"CreateOrganization", "CreateOrganization", "CreateOrganization", "CreateUser", "CreateUser",
+		"DeleteAccessControlRule", "PutAccessControlRule"}
 	if !slices.Equal(ops, want) {
 		t.Errorf("reported calls %v, want %v", ops, want)
 	}
