@@ -293,3 +293,36 @@ func TestInterruptE2E(t *testing.T) {
 		t.Errorf("store holds %d events, want %d", n, want)
 	}
 }
+
+// TestStreamByTypeE2E: gen's mixed output lands in one stream per log type.
+func TestStreamByTypeE2E(t *testing.T) {
+	bin := mailtrail(t)
+	dir := t.TempDir()
+	out, err := exec.Command(bin, "gen", "-n", "5000", "-seed", "4").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "ingest", "--data", filepath.Join(dir, "D"), "--group", "g", "--stream-by-type", "-")
+	cmd.Stdin = bytes.NewReader(out)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	st, err := store.Open(filepath.Join(dir, "D"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	streams, err := st.DescribeLogStreams(store.DefaultAccount, "g", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, s := range streams {
+		names[s.Name] = true
+	}
+	for _, want := range []string{"AUTHENTICATION_LOGS", "WORKMAIL_MAILBOX_ACCESS_LOGS", "ACCESS_CONTROL_LOGS", "WORKMAIL_EMAIL_EVENT_LOGS"} {
+		if !names[want] {
+			t.Errorf("no stream %s among %v", want, names)
+		}
+	}
+}
