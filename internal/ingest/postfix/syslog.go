@@ -273,7 +273,10 @@ func (s *SyslogServer) ServeTCP(ln net.Listener) error {
 			defer s.untrack(c)
 			defer c.Close()
 			if err := s.readFrames(c); err != nil && !s.isClosing() {
-				s.log.Warn("syslog TCP connection", "remote", c.RemoteAddr(), "err", err)
+				if errors.Is(err, ErrBadSyslog) {
+					s.bad.Add(1)
+				}
+				s.log.Warn("syslog TCP connection closed", "remote", c.RemoteAddr(), "err", err)
 			}
 		}()
 	}
@@ -283,8 +286,22 @@ func (s *SyslogServer) ServeTCP(ln net.Listener) error {
 func (s *SyslogServer) readFrames(c net.Conn) error {
 	br := bufio.NewReaderSize(c, 64<<10)
 	from := c.RemoteAddr()
+	return splitFrames(br, s.cfg.MaxMessage, func() { c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout)) },
+		func(msg []byte) { s.handle(msg, from) },
+		func(err error) {
+			s.bad.Add(1)
+			s.log.Warn("syslog message too long; skipped", "remote", from, "err", err)
+		})
+}
+
+// splitFrames calls frame for each frame of br: octet-counted ("LEN SP
+// MSG", RFC 6587 3.4.1) when it starts with a digit, else up to '\n'. A
+// newline-terminated frame over max is skipped (skipped is called); a bad
+// octet count ends the stream with an error, as the framing is lost. before
+// is called before each frame (deadlines).
+func splitFrames(br *bufio.Reader, max int, before func(), frame func([]byte), skipped func(error)) error {
 	for {
-		c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+		before()
 		first, err := br.Peek(1)
 		if err != nil {
 			if err == io.EOF {
@@ -293,20 +310,18 @@ func (s *SyslogServer) readFrames(c net.Conn) error {
 			return err
 		}
 		if first[0] >= '1' && first[0] <= '9' {
-			msg, err := readOctetCounted(br, s.cfg.MaxMessage)
+			msg, err := readOctetCounted(br, max)
 			if err != nil {
-				s.bad.Add(1)
-				return err // the framing is lost: close
+				return err
 			}
-			s.handle(msg, from)
+			frame(msg)
 			continue
 		}
-		line, tooLong, err := readBoundedLine(br, s.cfg.MaxMessage)
+		line, tooLong, err := readBoundedLine(br, max)
 		if tooLong {
-			s.bad.Add(1)
-			s.log.Warn("syslog message too long; skipped", "remote", from, "max", s.cfg.MaxMessage)
+			skipped(fmt.Errorf("%w: line over %d bytes", ErrBadSyslog, max))
 		} else if len(line) > 0 {
-			s.handle(line, from)
+			frame(line)
 		}
 		if err != nil {
 			if err == io.EOF {
