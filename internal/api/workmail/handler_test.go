@@ -3,7 +3,10 @@ package workmail
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -493,5 +496,31 @@ func TestMatches(t *testing.T) {
 		if got := Matches(r); got != want {
 			t.Errorf("Matches(%q) = %v", target, got)
 		}
+	}
+}
+
+// TestInternalFailure makes the rule store unable to save (its account
+// directory is a file) and checks the answer is a 500 InternalFailure that
+// does not leak the server's paths, and that the report carries the code.
+func TestInternalFailure(t *testing.T) {
+	var logs strings.Builder
+	e := newEnv(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	orgID := e.createOrg("acme")
+	if err := os.WriteFile(filepath.Join(e.data, "access", DefaultAccount), []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := e.call("PutAccessControlRule", rule(orgID))
+	if r.Status != http.StatusInternalServerError || r.code() != CodeInternalFailure {
+		t.Fatalf("HTTP %d %s, want 500 InternalFailure", r.Status, r.Raw)
+	}
+	if strings.Contains(string(r.Raw), e.data) {
+		t.Errorf("answer leaks a server path: %s", r.Raw)
+	}
+	if !strings.Contains(logs.String(), "workmail operation failed") || !strings.Contains(logs.String(), "request_id=") {
+		t.Errorf("internal failure not logged with its request id:\n%s", logs.String())
+	}
+	calls := e.reported()
+	if last := calls[len(calls)-1].Call; last.Operation != "PutAccessControlRule" || last.ErrorCode != CodeInternalFailure {
+		t.Errorf("report of the failed call: %+v", last)
 	}
 }

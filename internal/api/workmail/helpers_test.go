@@ -20,6 +20,7 @@ import (
 // served by an httptest.Server.
 type env struct {
 	t     *testing.T
+	data  string // the data directory: org/ and access/
 	srv   *httptest.Server
 	dir   *org.Directory
 	rules *access.Store
@@ -58,7 +59,7 @@ func newEnv(t *testing.T, edit func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, dir: dir, rules: rules}
+	e := &env{t: t, data: data, dir: dir, rules: rules}
 	cfg := Config{
 		Dir: dir, Rules: rules, Region: "eu-west-1", Now: clock,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
