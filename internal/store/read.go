@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
 )
@@ -319,7 +320,9 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool) (*scan.Block, erro
 				}
 			}
 			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, bi.rows)}
-			var buf []byte
+			// The index knows the total size: one allocation, no regrowth,
+			// and the strings alias it (it is never written again).
+			buf := make([]byte, 0, min(bi.msgBytes, 1<<28))
 			offs := make([]int, bi.rows+1)
 			for i := 0; i < bi.rows; i++ {
 				if buf, err = fb.message(buf, i); err != nil {
@@ -327,7 +330,7 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool) (*scan.Block, erro
 				}
 				offs[i+1] = len(buf)
 			}
-			all := string(buf)
+			all := unsafe.String(unsafe.SliceData(buf), len(buf))
 			for i := 0; i < bi.rows; i++ {
 				col.Strs[i] = all[offs[i]:offs[i+1]]
 			}
