@@ -17,7 +17,8 @@
 // ListOrganizations, CreateUser, ListUsers, DescribeUser,
 // PutAccessControlRule, ListAccessControlRules, DeleteAccessControlRule,
 // GetAccessControlEffect. Any other target (another WorkMailService
-// operation, another service, or none) is UnknownOperationException.
+// operation, another service, or none) is UnknownOperationException. A
+// server that shares its port with other JSON APIs routes with Matches.
 //
 // The semantics, validation and error names live in internal/org (the
 // directory) and internal/access (the rules); this package only frames
@@ -35,8 +36,9 @@
 //   - Internal failures (disk full, corrupt state file) are HTTP 500
 //     InternalFailure with the detail logged, not sent.
 //   - Authentication is the caller's business: Config.Auth maps a request to
-//     the calling account (the application adapts its SigV4 verifier, signing
-//     name "workmail"); with no Auth every call runs as Config.DefaultAccount.
+//     the calling account (SigV4Authenticator adapts a SigV4 verifier that
+//     accepts the signing name "workmail"); with no Auth every call runs as
+//     Config.DefaultAccount.
 //     Authentication is checked before the operation is looked up, so an
 //     unsigned request to an unknown operation is refused, not told the
 //     operation is unknown.

@@ -84,13 +84,20 @@ func newRequestID() string {
 }
 
 // DecodeRequest parses a request body into v (a pointer to an operation's
-// input struct) the way the handler does: an empty body is {}, a body that
-// is not one JSON object of the right member types, or has data after the
-// object, is SerializationException naming the member or byte offset.
+// input struct) the way the handler does: an empty body is {}; a body that
+// is not one JSON object (null and arrays included) of the right member
+// types, or has data after the object, is SerializationException naming the
+// member or byte offset.
 // Exported for the fuzz target and for callers that replay recorded bodies.
 func DecodeRequest(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return nil
+	}
+	if trimmed[0] != '{' {
+		// Go would decode null into a struct as a no-op; AWS wants an object.
+		return &apiError{Status: http.StatusBadRequest, Code: CodeSerialization,
+			Message: fmt.Sprintf("request body must be a JSON object, starts with %q", printable(string(trimmed[:min(len(trimmed), 16)])))}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
