@@ -177,6 +177,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, &apiError{Status: ae.Status, Code: ae.Code, Message: ae.Message})
 			return
 		}
+		if caller.Account == "" {
+			// A misbehaving authenticator must not fall through to some
+			// account: refuse rather than guess.
+			h.log.Error("workmail authenticator accepted a request without naming its account", "target", target, "request_id", reqID)
+			writeError(w, &apiError{Status: http.StatusForbidden, Code: CodeAccessDenied, Message: "the request's credentials are not bound to an account"})
+			return
+		}
 	}
 	if caller.Region == "" {
 		caller.Region = h.cfg.Region

@@ -364,6 +364,8 @@ func TestAuthentication(t *testing.T) {
 			return Caller{}, &AuthError{Status: 400, Code: "MissingAuthenticationTokenException", Message: "Missing Authentication Token"}
 		case "broken":
 			return Caller{}, errors.New("verifier exploded")
+		case "nobody":
+			return Caller{AccessKeyID: "AKNOBODY"}, nil
 		default:
 			return Caller{Account: a, AccessKeyID: "AK" + a, Region: "ap-south-1"}, nil
 		}
@@ -384,6 +386,11 @@ func TestAuthentication(t *testing.T) {
 	r = as("broken", "ListOrganizations", `{}`)
 	if r.Status != 403 || r.code() != "AccessDeniedException" {
 		t.Errorf("failing authenticator: HTTP %d %s", r.Status, r.Raw)
+	}
+
+	r = as("nobody", "ListOrganizations", `{}`)
+	if r.Status != 403 || r.code() != "AccessDeniedException" {
+		t.Errorf("caller without an account: HTTP %d %s", r.Status, r.Raw)
 	}
 
 	r = as("111111111111", "CreateOrganization", `{"Alias":"shared"}`)
