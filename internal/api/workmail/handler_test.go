@@ -1,6 +1,8 @@
 package workmail
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mailtrail/mailtrail/internal/access"
@@ -530,5 +533,48 @@ func TestInternalFailure(t *testing.T) {
 	calls := e.reported()
 	if last := calls[len(calls)-1].Call; last.Operation != "PutAccessControlRule" || last.ErrorCode != CodeInternalFailure {
 		t.Errorf("report of the failed call: %+v", last)
+	}
+}
+
+// TestConcurrentPuts races more rule creations than the limit allows: the
+// organization ends with exactly 10 rules and every other put is refused
+// with LimitExceededException, never an internal error.
+func TestConcurrentPuts(t *testing.T) {
+	e := newEnv(t, nil)
+	orgID := e.createOrg("acme")
+	const n = 20
+	codes := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			b, _ := json.Marshal(rule(orgID, "Name", fmt.Sprintf("r%d", i)))
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL, bytes.NewReader(b))
+			req.Header.Set("X-Amz-Target", TargetPrefix+"PutAccessControlRule")
+			res, err := e.srv.Client().Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			codes[i] = res.Header.Get("X-Amzn-ErrorType")
+		})
+	}
+	wg.Wait()
+	ok, limited := 0, 0
+	for _, c := range codes {
+		switch c {
+		case "":
+			ok++
+		case "LimitExceededException":
+			limited++
+		default:
+			t.Errorf("concurrent put answered %s", c)
+		}
+	}
+	if ok != access.MaxRules-1 || limited != n-ok {
+		t.Errorf("%d puts succeeded and %d hit the limit, want %d and %d", ok, limited, access.MaxRules-1, n-access.MaxRules+1)
+	}
+	if rules := e.ok("ListAccessControlRules", M{"OrganizationId": orgID}).Body["Rules"].([]any); len(rules) != access.MaxRules {
+		t.Errorf("%d rules, want %d", len(rules), access.MaxRules)
 	}
 }
