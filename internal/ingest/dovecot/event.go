@@ -56,6 +56,21 @@ type Fields struct {
 	ReasonCode       flexList `json:"reason_code"`
 }
 
+// UnmarshalJSON decodes the members mailtrail reads; an error names the
+// member.
+func (f *Fields) UnmarshalJSON(b []byte) error {
+	return decodeObject("event fields", b, map[string]json.Unmarshaler{
+		"service": &f.Service, "session": &f.Session, "user": &f.User,
+		"original_user": &f.OriginalUser, "remote_ip": &f.RemoteIP, "success": &f.Success,
+		"policy_result": &f.PolicyResult, "result": &f.Result, "mechanism": &f.Mechanism,
+		"cmd_tag": &f.CmdTag, "cmd_name": &f.CmdName, "cmd_args": &f.CmdArgs,
+		"tagged_reply_state": &f.TaggedReplyState, "tagged_reply": &f.TaggedReply,
+		"mailbox": &f.Mailbox, "old_mailbox": &f.OldMailbox, "new_mailbox": &f.NewMailbox,
+		"uid": &f.UID, "protocol": &f.Protocol, "rcpt_to": &f.RcptTo,
+		"message_id": &f.MessageID, "reason_code": &f.ReasonCode,
+	})
+}
+
 // ParseEvent decodes one exported event. It fails on anything that is not
 // a JSON object with an "event" name and a parseable end (or start) time;
 // the error names the field and byte offset.
@@ -124,6 +139,9 @@ type Translator struct {
 type evSession struct {
 	passdb string // last auth_passdb_request_finished result
 	auths  int    // auth_request_finished seen
+	// pending is a failed attempt waiting for its passdb result, which the
+	// exporter may post after auth_request_finished (both end at once).
+	pending *Activity
 }
 
 // NewTranslator returns a translator remembering up to maxSessions
@@ -158,9 +176,33 @@ func (t *Translator) Translate(dst []Activity, ev *Event) (out []Activity, used 
 			return dst, false
 		}
 		t.mu.Lock()
-		t.sessions.get(session).passdb = string(f.Result)
-		t.mu.Unlock()
+		defer t.mu.Unlock()
+		s := t.sessions.get(session)
+		s.passdb = string(f.Result)
+		if p := s.pending; p != nil {
+			s.pending, s.passdb = nil, ""
+			if r := PassdbReason(string(f.Result)); r != "" {
+				p.FailReason = r
+			}
+			return append(dst, *p), true
+		}
 		return dst, true
+	case "auth_client_request_finished":
+		// The login process's end of the attempt, after the failure delay:
+		// a failure still waiting for a passdb result never had one (the
+		// policy server dropped it, or the mechanism failed first).
+		if session == "" {
+			return dst, false
+		}
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		s := t.sessions.peek(session)
+		if s == nil || s.pending == nil {
+			return dst, false
+		}
+		p := s.pending
+		s.pending = nil
+		return append(dst, *p), true
 	case "auth_request_finished":
 		// Sessionless requests are Postfix SASL (SMTP AUTH): the policy
 		// report and Postfix's own log record those, and the exporter gives
@@ -170,12 +212,16 @@ func (t *Translator) Translate(dst []Activity, ev *Event) (out []Activity, used 
 			return dst, false
 		}
 		t.mu.Lock()
+		defer t.mu.Unlock()
 		s := t.sessions.get(session)
 		n := s.auths
 		s.auths++
 		passdb := s.passdb
 		s.passdb = ""
-		t.mu.Unlock()
+		if s.pending != nil { // its passdb result never came
+			dst = append(dst, *s.pending)
+			s.pending = nil
+		}
 		a := Activity{
 			Kind:     KindAuth,
 			Time:     ev.End,
@@ -194,6 +240,10 @@ func (t *Translator) Translate(dst []Activity, ev *Event) (out []Activity, used 
 				a.FailReason = PassdbReason(passdb)
 			default:
 				a.FailReason = ReasonAuthenticationFailed
+				if passdb == "" {
+					s.pending = &a
+					return dst, true
+				}
 			}
 		}
 		return append(dst, a), true

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // flex is a scalar JSON value read as text. Dovecot writes most event
@@ -20,6 +21,10 @@ func (f *flex) UnmarshalJSON(b []byte) error {
 	}
 	switch b[0] {
 	case '"':
+		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 && bytes.IndexByte(b[1:len(b)-1], '"') < 0 && utf8.Valid(b) {
+			*f = flex(b[1 : len(b)-1]) // no escapes: the common case
+			return nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
@@ -120,4 +125,25 @@ func jsonError(what string, body []byte, err error) error {
 		return fmt.Errorf("%s: empty body", what)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// decodeObject decodes a JSON object member by member into the values
+// named in fields (unknown members are ignored), so an error names the
+// member it is about.
+func decodeObject(what string, b []byte, fields map[string]json.Unmarshaler) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return jsonError(what, b, err)
+	}
+	if m == nil {
+		return fmt.Errorf("%s: want a JSON object, got null", what)
+	}
+	for k, v := range m {
+		if u, ok := fields[k]; ok {
+			if err := u.UnmarshalJSON(v); err != nil {
+				return fmt.Errorf("%s: member %q: %v", what, k, err)
+			}
+		}
+	}
+	return nil
 }

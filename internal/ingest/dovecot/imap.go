@@ -65,7 +65,7 @@ func imapCommand(dst []Activity, ev *Event) []Activity {
 		a.Action, a.ObjectType, a.Folder, a.ItemID = action, obj, folder, item
 		a.ID = RequestID("dovecot-imap", session, string(f.CmdTag), string(ev.StartTime), name, string(action), strconv.Itoa(n))
 		n++
-		if a.Allowed && obj == event.ObjectMessage {
+		if a.Allowed {
 			a.OpKey = OpKey(session, action, obj, folder)
 		}
 		dst = append(dst, a)
@@ -170,7 +170,13 @@ func fetchesBody(args string) bool {
 // clearing \Deleted) updates.
 func storeActions(args []string) []event.MailboxAction {
 	if len(args) > 0 && strings.HasPrefix(args[0], "(") { // (UNCHANGEDSINCE n)
-		args = args[1:]
+		for len(args) > 0 {
+			last := args[0]
+			args = args[1:]
+			if strings.HasSuffix(last, ")") {
+				break
+			}
+		}
 	}
 	if len(args) == 0 {
 		return []event.MailboxAction{event.ActionUpdate}

@@ -10,6 +10,10 @@ import (
 	"github.com/mailtrail/mailtrail/internal/event"
 )
 
+// maxAttemptsPerConnection bounds the attempts one "(auth failed, N
+// attempts ...)" summary line can add.
+const maxAttemptsPerConnection = 100
+
 // ParserOptions tune a Parser.
 type ParserOptions struct {
 	// Location is the zone of timestamps that carry none (Dovecot writes
@@ -311,7 +315,11 @@ func (p *Parser) loginLine(dst []Activity, ts time.Time, service, msg string) ([
 	if i < 0 {
 		return dst, false
 	}
-	attempts, _ := strconv.Atoi(strings.Fields(msg[i+len("(auth failed, "):] + " ")[0])
+	count, _, _ := strings.Cut(msg[i+len("(auth failed, "):], " ")
+	attempts, _ := strconv.Atoi(count)
+	// Dovecot closes a connection after a few failures (3 by default); a
+	// larger count is not believable and must not flood the store.
+	attempts = min(attempts, maxAttemptsPerConnection)
 	j := strings.Index(msg[i:], "): ")
 	if j < 0 {
 		return dst, false
@@ -498,7 +506,9 @@ func (p *Parser) mailLine(dst []Activity, ts time.Time, line string, pr prefix, 
 		read, summary := stats["retr"], stats["top"]
 		folder := "INBOX"
 		if pr.service == "imap" {
-			read, summary, folder = stats["body_count"], stats["hdr_count"], ""
+			// Which folders were read is not logged: the record names the
+			// mailbox root.
+			read, summary, folder = stats["body_count"], stats["hdr_count"], "/"
 		}
 		if read > 0 {
 			a := add(event.ActionRead, event.ObjectMessage, folder, "")

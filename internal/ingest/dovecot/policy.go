@@ -53,8 +53,19 @@ func ParsePolicyRequest(body []byte) (PolicyRequest, error) {
 		return PolicyRequest{}, fmt.Errorf("policy request: body is not a JSON object (starts with %q)", b[0])
 	}
 	var pb policyBody
-	if err := json.Unmarshal(b, &pb); err != nil {
-		return PolicyRequest{}, jsonError("policy request", b, err)
+	// Fast path: one struct decode; on error, decode member by member to
+	// say which member is wrong.
+	if json.Unmarshal(b, &pb) != nil {
+		pb = policyBody{}
+		err := decodeObject("policy request", b, map[string]json.Unmarshaler{
+			"login": &pb.Login, "pwhash": &pb.PwHash, "remote": &pb.Remote, "local": &pb.Local,
+			"device_id": &pb.DeviceID, "protocol": &pb.Protocol, "session_id": &pb.SessionID,
+			"tls": &pb.TLS, "success": &pb.Success, "policy_reject": &pb.PolicyReject,
+		})
+		if err == nil {
+			err = errors.New("policy request: invalid body")
+		}
+		return PolicyRequest{}, err
 	}
 	r := PolicyRequest{
 		Login: string(pb.Login), PwHash: string(pb.PwHash), Remote: string(pb.Remote),
