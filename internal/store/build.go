@@ -45,6 +45,7 @@ type builder struct {
 	shapes   [][]byte
 
 	key     []byte
+	pred    []int // column index per leaf position, from the previous row
 	touched []int
 	esc     []byte
 	num     []byte
@@ -75,6 +76,7 @@ func (b *builder) reset() {
 	b.cols = b.cols[:0]
 	clear(b.colIdx)
 	clear(b.shapeIdx)
+	b.pred = b.pred[:0]
 	b.shapes = b.shapes[:0]
 }
 
@@ -150,8 +152,24 @@ func appendJSONEscaped(dst []byte, s string) []byte {
 }
 
 func (b *builder) emit(path []byte, l scan.Leaf) {
+	// Consecutive messages usually have the same keys in the same order:
+	// try the column the previous row had at this leaf position before
+	// hashing the path.
+	k := b.nleaves
 	b.nleaves++
-	ci, c := b.col(path)
+	var ci int
+	var c *colData
+	if k < len(b.pred) && b.pred[k] < len(b.cols) && b.cols[b.pred[k]].name == string(path) {
+		ci = b.pred[k]
+		c = b.cols[ci]
+	} else {
+		ci, c = b.col(path)
+		if k < len(b.pred) {
+			b.pred[k] = ci
+		} else if k == len(b.pred) {
+			b.pred = append(b.pred, ci)
+		}
+	}
 	if n := len(c.rows); n > 0 && c.rows[n-1] == b.row {
 		// A repeated key: the later value wins (as in a map), and the
 		// message can no longer be rebuilt from one value per column.

@@ -878,6 +878,9 @@ func refCandidate(c *colData, earlier []*colData) *colData {
 			if j < len(d.rows) && d.rows[j] == c.rows[i] && string(c.str(i)) == string(d.str(j)) {
 				eq++
 			}
+			if tried == 32 && eq < 12 {
+				break // clearly not a match; most pairs end here
+			}
 		}
 		if eq*2 >= tried && eq > bestEq {
 			best, bestEq = d, eq
