@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -65,8 +66,9 @@ const fingerprintMax = 255 // its length is kept in one byte
 // noticed when Path names a new file: the old file is read to its end
 // first. Rotation by copytruncate is noticed when the file shrinks below
 // the read offset or its first bytes change. A checkpoint whose file was
-// rotated while mailtrail was down is resumed in Path+".1" when that is the
-// same file, then Path is read from its start.
+// rotated while mailtrail was down is resumed in the sibling file
+// (Path.1, Path-20261122, Path.<suffix>) that is the same file, then Path is
+// read from its start.
 func Follow(ctx context.Context, p *Processor, cfg FollowConfig) error {
 	if cfg.Path == "" {
 		return errors.New("postfix log follower: Path is empty")
@@ -168,7 +170,14 @@ func (f *follower) start(ctx context.Context) error {
 	}
 	if cp != nil {
 		// Resume in the rotated-away file first when it is the one we were in.
-		for _, cand := range []string{f.cfg.Path, f.cfg.Path + ".1"} {
+		// logrotate names it Path.1 (or Path-DATE), postfix logrotate
+		// Path.<maillog_file_rotate_suffix>: any sibling with the inode will do.
+		cands := []string{f.cfg.Path}
+		for _, pat := range []string{".*", "-*"} {
+			more, _ := filepath.Glob(f.cfg.Path + pat)
+			cands = append(cands, more...)
+		}
+		for _, cand := range cands {
 			fi, err := os.Stat(cand)
 			if err != nil {
 				continue

@@ -39,7 +39,10 @@ type JoinerConfig struct {
 	// MaxPending bounds the messages held at once (default 100000); the
 	// least recently seen is dropped first.
 	MaxPending int
-	Logger     *slog.Logger
+	// NoAuthRecords turns off AUTHENTICATION_LOGS records (when Dovecot's
+	// auth policy endpoint records SMTP AUTH already).
+	NoAuthRecords bool
+	Logger        *slog.Logger
 }
 
 // Joiner joins Postfix log entries by queue id into WorkMail records. It is
@@ -471,6 +474,9 @@ func (j *Joiner) noQueueReject(e *Entry, off int64) {
 // authRecord writes the AUTHENTICATION_LOGS record of an SMTP AUTH
 // success (the smtpd client= line of a submitted message) or failure.
 func (j *Joiner) authRecord(e *Entry, ok bool, off int64) {
+	if j.cfg.NoAuthRecords {
+		return
+	}
 	o, uid, found := j.orgOfLogin(e.SASLUser)
 	if !found {
 		j.log.Debug("SMTP AUTH by no organization's user; no record", "sasl_username", e.SASLUser, "client", e.ClientIP)
