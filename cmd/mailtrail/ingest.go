@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "ingest", summary: "read log files (NDJSON, gzip, CloudTrail, CloudWatch Logs exports) into the store", run: runIngest})
+	register(&command{name: "ingest", summary: "read log files (NDJSON, gzip, CloudTrail, CloudWatch Logs exports and subscriptions) into the store", run: runIngest})
 }
 
 // maxRejectsShown bounds the reject lines printed; the rest are counted.

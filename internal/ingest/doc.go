@@ -1,7 +1,9 @@
 // Package ingest reads log files into the store: newline-delimited JSON,
 // gzip'd or not (recognised by its magic bytes, never by name), CloudWatch
-// Logs export files, CloudTrail log and digest files, and WorkMail audit
-// files as vended-log delivery writes them to S3.
+// Logs export files, CloudWatch Logs subscription payloads as Firehose
+// writes them to S3, CloudTrail log and digest files, and WorkMail audit
+// files as vended-log delivery writes them to S3. JSON pretty-printed or
+// written back to back without newlines is read too.
 //
 // Reading and storing run in two goroutines: one reads large chunks,
 // splits them into lines and validates each (the jsonscan single pass, no
@@ -15,5 +17,7 @@
 // event_timestamp (epoch ms, a number or numeric string), else CloudTrail's
 // eventTime (RFC 3339), else the value at Options.TimeField (ms or RFC
 // 3339), else the time the record was read. CloudWatch Logs export lines
-// carry their event's own timestamp, which is used as is.
+// and subscription log events carry their event's own timestamp, which is
+// used as is (and a subscription event goes to its own log stream unless
+// one is named).
 package ingest

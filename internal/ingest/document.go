@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/mailtrail/mailtrail/internal/ingest/cloudtrail"
+	"github.com/mailtrail/mailtrail/internal/ingest/cwsubscription"
 	"github.com/mailtrail/mailtrail/internal/ingest/jsonscan"
 )
 
@@ -52,6 +53,10 @@ func (r *reader) document(b *batch, c *chunker, res *Result) {
 	i := jsonscan.SkipSpace(data, 0)
 	if i < len(data) && data[i] == '[' {
 		d.array(i)
+		return
+	}
+	if i < len(data) && (hasKeyPrefix(data[i:], `"messageType"`) || cwsubscription.Is(data[i:])) {
+		d.subscription(i)
 		return
 	}
 	kind := cloudtrail.LogFileKind
@@ -176,6 +181,54 @@ func (d *docWalker) record(rec []byte, off int, f *jsonscan.Fields, err error) {
 		d.flush()
 		d.b = <-r.pool // its chunk buffer stays unused: these events alias data
 		d.b.stream = r.stream
+	}
+}
+
+// subscription stores the log events of CloudWatch Logs subscription
+// payloads written back to back. Each event goes to the stream it came
+// from, unless a stream was named.
+func (d *docWalker) subscription(i int) {
+	r := d.r
+	var arena []byte
+	control := 0
+	for i < len(d.data) {
+		end, p, a, err := cwsubscription.Parse(d.data, i, arena, func(p *cwsubscription.Payload, ts int64, msg []byte, off int, err error) {
+			if p.MessageType == "CONTROL_MESSAGE" {
+				return // CloudWatch Logs checking the destination, not log data
+			}
+			r.in.Read.Add(1)
+			if err == nil && len(msg) > r.in.opts.MaxEventSize {
+				err = fmt.Errorf("message is %d bytes, more than the %d a log event may hold", len(msg), r.in.opts.MaxEventSize)
+			}
+			if err != nil {
+				r.reject(d.lineOf(off), err.Error())
+				return
+			}
+			stream := r.stream
+			if !r.explicit && p.LogStream != "" {
+				stream = sanitizeStream(p.LogStream)
+			}
+			r.addTo(d.b, stream, Event{Timestamp: ts, Message: msg})
+			if d.n++; d.n >= documentBatch {
+				d.n = 0
+				d.flush()
+				d.b = <-r.pool
+				d.b.stream = r.stream
+			}
+		})
+		arena = a
+		if err != nil {
+			r.in.Read.Add(1)
+			d.syntax(err, "subscription payload: ")
+			return
+		}
+		if p.MessageType == "CONTROL_MESSAGE" {
+			control++
+		}
+		i = jsonscan.SkipSpace(d.data, end)
+	}
+	if control > 0 {
+		r.in.opts.OnNote(r.file, fmt.Sprintf("%d CloudWatch Logs CONTROL_MESSAGE payloads (connectivity checks, no log events) skipped", control))
 	}
 }
 

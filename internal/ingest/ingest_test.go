@@ -429,6 +429,7 @@ func FuzzIngest(f *testing.F) {
 	f.Add([]byte(`{"Records":[{"eventTime":"2024-01-02T03:04:05Z"},1]}`), true)
 	f.Add([]byte("2024-05-01T12:00:00.000Z x\n"), false)
 	f.Add([]byte("{\n\"a\": [1, {\"b\": 2}]\n}"), false)
+	f.Add([]byte(`{"messageType":"DATA_MESSAGE","logStream":"s","logEvents":[{"id":"1","timestamp":5,"message":"m"}]}{"messageType":"CONTROL_MESSAGE","logEvents":[]}`), true)
 	if data, err := os.ReadFile("testdata/cloudtrail-digest.sample.json"); err == nil {
 		f.Add(data, true)
 	}
@@ -615,3 +616,33 @@ func TestStreamByType(t *testing.T) {
 }
 
 func jsonscanCompact(b []byte) []byte { return jsonscan.AppendCompact(nil, b) }
+
+func TestSubscriptionPayloads(t *testing.T) {
+	p := func(stream string, msgs ...string) string {
+		var evs []string
+		for i, m := range msgs {
+			evs = append(evs, fmt.Sprintf(`{"id":"%d","timestamp":%d,"message":%q}`, i, 1000+i, m))
+		}
+		return fmt.Sprintf(`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":%q,"subscriptionFilters":["f"],"logEvents":[%s]}`, stream, strings.Join(evs, ","))
+	}
+	control := `{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}`
+	// Firehose: each record gzip'd, concatenated, no newlines.
+	data := gz([]byte(p("s1", `{"event_timestamp":5}`, "text")), []byte(control), []byte(p("s2", `{"a":1}`)))
+	sink, res, rejects, notes := run(t, Options{}, bytesInput("firehose-1-2024-01-01-00-00-00-abc.gz", data))
+	var got []string
+	for _, e := range sink.events {
+		got = append(got, fmt.Sprintf("%s %d %s", e.stream, e.ts, e.msg))
+	}
+	want := `[s1 1000 {"event_timestamp":5} s1 1001 text s2 1000 {"a":1}]`
+	if fmt.Sprint(got) != want || len(rejects) != 0 || res.Stored != 3 {
+		t.Errorf("got %v\nwant %s\nrejects %q", got, want, rejects)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "1 CloudWatch Logs CONTROL_MESSAGE") {
+		t.Errorf("notes %q", notes)
+	}
+	// With --stream, everything goes to that stream; newline-separated too.
+	sink, _, _, _ = run(t, Options{}, Input{Name: "x", Stream: "mine", Open: bytesInput("x", []byte(p("s1", "a")+"\n"+p("s2", "b")+"\n")).Open})
+	if len(sink.events) != 2 || sink.events[0].stream != "mine" || sink.events[1].stream != "mine" {
+		t.Errorf("explicit stream: %+v", sink.events)
+	}
+}

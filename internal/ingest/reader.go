@@ -11,6 +11,7 @@ import (
 	"github.com/mailtrail/mailtrail/internal/event"
 	"github.com/mailtrail/mailtrail/internal/ingest/cloudtrail"
 	"github.com/mailtrail/mailtrail/internal/ingest/cwexport"
+	"github.com/mailtrail/mailtrail/internal/ingest/cwsubscription"
 	"github.com/mailtrail/mailtrail/internal/ingest/jsonscan"
 )
 
@@ -34,9 +35,10 @@ type reader struct {
 	sc   *jsonscan.Scanner
 	f    jsonscan.Fields
 
-	file   string // display name of the current input
-	stream string
-	now    int64 // ingestion time for records without one; set per chunk
+	file     string // display name of the current input
+	stream   string
+	explicit bool  // stream was named (--stream), not derived
+	now      int64 // ingestion time for records without one; set per chunk
 
 	stopped   bool // reading stopped early because ctx ended
 	stoppedAt string
@@ -65,6 +67,7 @@ func (r *reader) readInput(inp Input, res *Result) {
 	}
 	r.file = displayName(inp.Name)
 	r.stream = inp.Stream
+	r.explicit = inp.Stream != ""
 	if r.stream == "" {
 		r.stream = DefaultStream(inp.Name)
 	}
@@ -102,7 +105,7 @@ func detect(head []byte, eof bool) format {
 	case '[':
 		return formatDocument
 	case '{':
-		if hasRecordsPrefix(head[i:]) {
+		if hasRecordsPrefix(head[i:]) || hasKeyPrefix(head[i:], `"messageType"`) {
 			return formatDocument
 		}
 		if !complete {
@@ -115,7 +118,7 @@ func detect(head []byte, eof bool) format {
 			return formatNDJSON // objects back to back on a line
 		}
 		if err == nil {
-			if k, _ := cloudtrail.Classify(first); k != cloudtrail.OtherKind {
+			if k, _ := cloudtrail.Classify(first); k != cloudtrail.OtherKind || cwsubscription.Is(first) {
 				return formatDocument
 			}
 			return formatNDJSON
@@ -146,17 +149,25 @@ func lineAt(head []byte, i int, eof bool) ([]byte, bool) {
 	return head[i:], eof
 }
 
+// hasRecordsPrefix reports whether b starts like a CloudTrail log file,
+// {"Records":[ , so that it is read as one without parsing it first.
 func hasRecordsPrefix(b []byte) bool {
-	i := jsonscan.SkipSpace(b, 1)
-	if !bytes.HasPrefix(b[i:], []byte(`"Records"`)) {
+	if !hasKeyPrefix(b, `"Records"`) {
 		return false
 	}
+	i := jsonscan.SkipSpace(b, 1)
 	i = jsonscan.SkipSpace(b, i+len(`"Records"`))
 	if i >= len(b) || b[i] != ':' {
 		return false
 	}
 	i = jsonscan.SkipSpace(b, i+1)
 	return i < len(b) && b[i] == '['
+}
+
+// hasKeyPrefix reports whether the object b starts with the quoted key.
+func hasKeyPrefix(b []byte, key string) bool {
+	i := jsonscan.SkipSpace(b, 1)
+	return bytes.HasPrefix(b[i:], []byte(key))
 }
 
 // lines reads line-oriented input (NDJSON or an export) starting with the
@@ -321,9 +332,16 @@ func (r *reader) add(b *batch, e Event) {
 		b.events = append(b.events, e)
 		return
 	}
-	stream := r.stream
-	if t, err := event.Classify(e.Message); err == nil {
-		stream = string(t)
+	r.addTo(b, r.stream, e)
+}
+
+// addTo puts an event whose stream is stream unless Options.StreamByType
+// names another.
+func (r *reader) addTo(b *batch, stream string, e Event) {
+	if r.in.opts.StreamByType {
+		if t, err := event.Classify(e.Message); err == nil {
+			stream = string(t)
+		}
 	}
 	if stream == b.stream {
 		b.events = append(b.events, e)
