@@ -20,8 +20,11 @@
 //	#   postlog   unix-dgram n  -  n  -  1  postlogd
 //	# or through the system syslog daemon, forwarding the mail facility to
 //	# mailtrail's listener (rsyslog):
-//	#   mail.*  action(type="omfwd" target="127.0.0.1" port="PORT" protocol="tcp"
-//	#                  TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
+//	#   if $programname startswith "postfix" then action(type="omfwd" target="127.0.0.1"
+//	#       port="PORT" protocol="tcp" TCP_Framing="octet-counted" template="RSYSLOG_ForwardFormat")
+//	# RSYSLOG_ForwardFormat keeps the whole tag ("postfix/submission/smtpd[1]:"); an
+//	# RFC 5424 template would put only rsyslog's programname ("postfix") in APP-NAME
+//	# unless parser.PermitSlashInProgramName is on, and then no line is recognised.
 //	# or follow the syslog daemon's file (/var/log/mail.log) with Follow.
 //
 // With several smtpd services, give the submission service its own
