@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+	"slices"
 	"strconv"
+	"sync"
 	"unsafe"
 
 	"github.com/klauspost/compress/zstd"
@@ -50,6 +52,8 @@ type builder struct {
 	esc     []byte
 	num     []byte
 	sc      strScratch
+	sys     [sysRaw + 1]*colData
+	ts      []int64
 	payload []byte
 	refBuf  []byte
 	sub     colData
@@ -66,8 +70,15 @@ type builder struct {
 func newBuilder() *builder {
 	b := &builder{colIdx: map[string]int{}, shapeIdx: map[string]int{}}
 	b.emitFn = b.emit
+	for i := range b.sys {
+		b.sys[i] = &colData{}
+	}
 	return b
 }
+
+// builders recycles builders (and the column buffers they hold) across
+// flushes, so steady ingest does not regrow them for every block.
+var builders = sync.Pool{New: func() any { return newBuilder() }}
 
 func (b *builder) reset() {
 	for _, c := range b.cols {
@@ -312,10 +323,11 @@ func (b *builder) buildBlock(rows []memRow, enc *zstd.Encoder) (blockOut, error)
 	b.reset()
 	n := len(rows)
 	out := blockOut{idx: blockIndex{rows: n, minTime: math.MaxInt64, maxTime: math.MinInt64, minSeq: math.MaxUint64}}
-	ts := make([]int64, n)
-	sys := [sysRaw + 1]*colData{}
+	ts := slices.Grow(b.ts[:0], n)[:n]
+	b.ts = ts
+	sys := b.sys
 	for i := range sys {
-		sys[i] = &colData{}
+		sys[i].reset("")
 	}
 	streams := map[uint32]bool{}
 	for i := range rows {

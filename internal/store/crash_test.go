@@ -116,7 +116,8 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("only run as TestCrash's child")
 	}
 	round, _ := strconv.Atoi(os.Getenv("STORE_CRASH_ROUND"))
-	s, err := Open(dir, Options{MemtableBytes: 64 << 10, BlockRows: 500, MergeSmallBytes: 1 << 20, MaintenanceInterval: 50 * time.Millisecond})
+	// Odd rounds write S2-compressed WAL frames, even rounds raw ones.
+	s, err := Open(dir, Options{MemtableBytes: 64 << 10, BlockRows: 500, MergeSmallBytes: 1 << 20, MaintenanceInterval: 50 * time.Millisecond, CompressWAL: round%2 == 1})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		os.Exit(3)

@@ -94,7 +94,8 @@ func (s *Store) encodeTasks(tasks []*segTask, enc *zstd.Encoder) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b := newBuilder()
+			b := builders.Get().(*builder)
+			defer builders.Put(b)
 			for j := range ch {
 				out, err := b.buildBlock(j.rows, enc)
 				if err != nil {

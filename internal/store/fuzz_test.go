@@ -18,7 +18,7 @@ import (
 
 func FuzzReadWAL(f *testing.F) {
 	payload, _ := encodeBatch(1, 2, 1746057600000, []Event{{1, []byte(`{"a":1}`)}, {2, []byte("text")}})
-	body, crc := frameBody(payload)
+	body, crc := frameBody(payload, true)
 	file := append([]byte(walMagic), 1, 0, 0, 0, 0, 0, 0, 0)
 	file = appendFrame(file, body, crc, 7)
 	f.Add(file)

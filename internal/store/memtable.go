@@ -98,7 +98,7 @@ func (s *Store) Append(account, groupName, streamName string, events []Event) er
 
 	ingest := s.now()
 	payload, rows := encodeBatch(gid, sid, ingest, events)
-	body, crc := frameBody(payload)
+	body, crc := frameBody(payload, s.opts.CompressWAL)
 
 	s.mu.Lock()
 	for len(s.frozen) >= s.opts.MaxFrozen && !s.closed && s.bgErr == nil {

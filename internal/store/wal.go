@@ -205,7 +205,13 @@ func encodeBatch(gid, sid uint32, ingest int64, events []Event) ([]byte, []memRo
 
 // frameBody compresses a payload into a frame body and returns it with the
 // CRC of the body (to be extended with the sequence number).
-func frameBody(payload []byte) ([]byte, uint32) {
+func frameBody(payload []byte, compress bool) ([]byte, uint32) {
+	if !compress {
+		body := make([]byte, 1, 1+len(payload))
+		body[0] = codecRaw
+		body = append(body, payload...)
+		return body, crc32.Checksum(body, castagnoli)
+	}
 	body := make([]byte, 1, 1+s2.MaxEncodedLen(len(payload)))
 	body[0] = codecS2
 	body = append(body, s2.Encode(body[1:cap(body)], payload)...)
