@@ -237,8 +237,13 @@ func (in *Ingester) appender(sink Sink, work <-chan *batch, pool chan<- *batch, 
 			}
 		}
 		b.events = b.events[:0]
-		clear(b.more)
-		b.more = b.more[:0]
+		if len(b.more) > 64 {
+			b.more = nil // many streams once; do not carry them all along
+		}
+		for i := range b.more { // keep the slots: the next batch likely has the same streams
+			clear(b.more[i].events)
+			b.more[i].events = b.more[i].events[:0]
+		}
 		if !b.chunk || cap(b.buf) > 4*in.opts.ChunkSize {
 			// Drop document memory and overgrown chunks.
 			b.buf = make([]byte, 0, in.opts.ChunkSize)
@@ -254,7 +259,7 @@ func (in *Ingester) appendBatch(sink Sink, b *batch) error {
 		return err
 	}
 	for _, p := range b.more {
-		if err := in.appendEvents(sink, p.stream, p.events); err != nil {
+		if err := in.appendEvents(sink, p.stream, p.events); err != nil { // no-op for empty slots
 			return err
 		}
 	}
