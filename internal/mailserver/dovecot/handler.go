@@ -287,7 +287,7 @@ func (h *Handler) report(w http.ResponseWriter, req *ingest.PolicyRequest) {
 	h.mu.Unlock()
 	h.st.policyReport.Add(1)
 	act := req.ReportActivity(n, now, h.tr.PassdbResult(req.SessionID))
-	if err := h.store([]ingest.Activity{act}, true); err != nil {
+	if _, err := h.store([]ingest.Activity{act}, true); err != nil {
 		h.log.Error("storing authentication record", "login", req.Login, "err", err)
 		h.fail(w, http.StatusServiceUnavailable, "policy: storing the authentication record failed")
 		return
@@ -312,7 +312,7 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if err := h.store(acts, true); err != nil {
+	if _, err := h.store(acts, true); err != nil {
 		h.log.Error("storing records of an exported event", "event", ev.Name, "err", err)
 		h.fail(w, http.StatusServiceUnavailable, "events: storing records failed")
 		return
@@ -320,11 +320,12 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// store resolves, de-duplicates, builds and writes activities. live marks
+// store resolves, de-duplicates, builds and writes activities and returns
+// how many records it wrote. live marks
 // the exporter and policy paths, whose OpKeys and SummaryKeys suppress the
 // log path's per-message copies of the same operations. It returns after
 // Sink.Write, so an acknowledged request is on disk.
-func (h *Handler) store(acts []ingest.Activity, live bool) error {
+func (h *Handler) store(acts []ingest.Activity, live bool) (int, error) {
 	type batch struct {
 		org  mailserver.Org
 		recs []mailserver.Record
@@ -346,7 +347,7 @@ func (h *Handler) store(acts []ingest.Activity, live bool) error {
 		rec, err := a.Record(ingest.Identity{OrganizationARN: o.ARN, UserID: user.ID})
 		if err != nil {
 			h.unclaim(claimed)
-			return err
+			return 0, err
 		}
 		mo := mailserver.Org{Account: h.cfg.Account, ID: o.ID, Alias: o.Alias}
 		if n := len(batches); n > 0 && batches[n-1].org == mo {
@@ -355,6 +356,7 @@ func (h *Handler) store(acts []ingest.Activity, live bool) error {
 			batches = append(batches, batch{mo, []mailserver.Record{rec}})
 		}
 	}
+	written := 0
 	for i, b := range batches {
 		if err := h.cfg.Sink.Write(b.org, b.recs...); err != nil {
 			h.st.writeErrors.Add(1)
@@ -366,11 +368,12 @@ func (h *Handler) store(acts []ingest.Activity, live bool) error {
 				}
 			}
 			h.unclaim(undo)
-			return err
+			return written, err
 		}
+		written += len(b.recs)
 		h.st.records.Add(int64(len(b.recs)))
 	}
-	return nil
+	return written, nil
 }
 
 // claim marks a's id (and, from a live path, its keys) as recorded; it

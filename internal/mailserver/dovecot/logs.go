@@ -25,7 +25,7 @@ type LogOptions struct {
 // LogStats count what a LogFeeder did.
 type LogStats struct {
 	Parser  ingest.ParserStats
-	Written int64 // activities handed to the store (after de-duplication)
+	Written int64 // records written (after de-duplication)
 	Skipped int64 // activities older than Since
 }
 
@@ -88,11 +88,12 @@ func (f *LogFeeder) write() error {
 		f.pending = f.pending[:0]
 		return nil
 	}
-	if err := f.h.store(acts, false); err != nil {
+	n, err := f.h.store(acts, false)
+	f.stats.Written += int64(n)
+	if err != nil {
 		f.pending = acts
 		return err
 	}
-	f.stats.Written += int64(len(acts))
 	f.pending = f.pending[:0]
 	return nil
 }
