@@ -5,8 +5,9 @@
 //
 // # Write path
 //
-// Append validates a batch, encodes it as one WAL frame (s2-compressed,
-// CRC-32C checksummed) outside any lock, then, under the store mutex,
+// Append validates a batch, encodes it as one WAL frame (CRC-32C
+// checksummed, optionally S2-compressed) outside any lock, then, under the
+// store mutex,
 // stamps sequence numbers, queues the frame for the WAL writer and inserts
 // the events into the active memtable. A single writer goroutine writes all
 // queued frames and fsyncs once per round, so concurrent Append callers share
@@ -22,7 +23,8 @@
 //
 // The flusher sorts each frozen memtable by log group and UTC day, then by
 // time, and writes one segment per (group, day): blocks of up to
-// Options.BlockRows events whose JSON messages are flattened with
+// Options.BlockRows events (default 131,072; big blocks amortise the
+// dictionaries) whose JSON messages are flattened with
 // scan.Flattener into typed columns (dictionary, UUID, string, int, float,
 // mixed), each column chunk zstd-compressed and checksummed. A message is not
 // stored a second time when it can be rebuilt byte for byte from its columns
@@ -36,4 +38,21 @@
 // rewrites segments that hold rows of deleted streams, and drops segments
 // that have passed their group's retention. Segment files are reference
 // counted so scans keep reading files that a merge has replaced.
+//
+// # Reading
+//
+// Store implements scan.Source. Scan prunes segments and blocks by time
+// range and by the pushed-down hints (numeric min/max, small dictionaries,
+// Bloom filters over string values), decodes only the requested columns,
+// and produces the system fields on request. Rebuilding @message needs every
+// column of a block, so it (and AllColumns) costs far more than a few named
+// fields. Unflushed events are read through columnar images of the memtable
+// built on demand.
+//
+// # Ingest throughput
+//
+// Append returns after an fsync, so a single caller spends part of its time
+// waiting for the disk. Callers that care about throughput should append
+// from two or more goroutines: group commit makes concurrent callers share
+// fsyncs, and flushing runs on the other cores meanwhile.
 package store

@@ -375,3 +375,45 @@ func TestCorruptFiles(t *testing.T) {
 		t.Errorf("scan of corrupt chunk: %v", err)
 	}
 }
+
+func TestFieldsAndRanges(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{})
+	defer s.Close()
+	must(t, s.CreateLogGroup(acct, "/f", GroupOptions{}))
+	must(t, s.CreateLogStream(acct, "/f", "s"))
+	must(t, s.Append(acct, "/f", "s", []Event{
+		{100, []byte(`{"a":1,"b":"x"}`)}, {200, []byte(`{"a":"one"}`)}, {300, []byte(`text`)},
+	}))
+	for _, flushed := range []bool{false, true} {
+		if flushed {
+			s.flushNow(t)
+		}
+		fs, err := s.Fields(context.Background(), acct, []string{"/f"}, scan.MinTime, scan.MaxTime)
+		must(t, err)
+		got := map[string]scan.FieldInfo{}
+		for _, f := range fs {
+			got[f.Name] = f
+		}
+		if got["a"].Count != 2 || got["a"].Type != scan.TypeMixed || got["b"].Count != 1 || got["b"].Type != scan.TypeString || got["@message"].Count != 3 {
+			t.Errorf("flushed=%v: Fields = %+v", flushed, fs)
+		}
+		var ts []int64
+		must(t, s.GetLogEvents(acct, "/f", "s", 200, 300, func(t, _ int64, _ []byte) bool { ts = append(ts, t); return true }))
+		if len(ts) != 1 || ts[0] != 200 {
+			t.Errorf("flushed=%v: [200,300) = %v", flushed, ts)
+		}
+		ts = nil
+		must(t, s.GetLogEvents(acct, "/f", "s", 0, 1000, func(t, _ int64, _ []byte) bool { ts = append(ts, t); return len(ts) < 2 }))
+		if len(ts) != 2 {
+			t.Errorf("flushed=%v: early stop gave %v", flushed, ts)
+		}
+	}
+	for _, p := range []string{"", "!!", "AAAA", formatPtr(99, 1, 1)} {
+		if _, err := s.GetLogRecord(acct, p); err == nil {
+			t.Errorf("GetLogRecord(%q) succeeded", p)
+		}
+	}
+	if _, err := s.Fields(context.Background(), acct, []string{"/missing"}, 0, 1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Fields on a missing group: %v", err)
+	}
+}
