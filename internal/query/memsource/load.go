@@ -60,6 +60,27 @@ func (s *Source) LoadJSON(r io.Reader, name, account, groupName, stream string) 
 
 // recordTime finds event_timestamp or eventTime at the top level.
 func recordTime(rec []byte) (int64, bool) {
+	// Fast path for the common shapes: a plain integer event_timestamp or
+	// an RFC 3339 eventTime string, found without decoding the record.
+	if i := bytes.Index(rec, []byte(`"event_timestamp":`)); i >= 0 {
+		j := i + len(`"event_timestamp":`)
+		k := j
+		for k < len(rec) && rec[k] >= '0' && rec[k] <= '9' {
+			k++
+		}
+		if k > j && k < len(rec) && (rec[k] == ',' || rec[k] == '}') {
+			if v, err := strconv.ParseInt(string(rec[j:k]), 10, 64); err == nil {
+				return v, true
+			}
+		}
+	} else if i := bytes.Index(rec, []byte(`"eventTime":"`)); i >= 0 {
+		j := i + len(`"eventTime":"`)
+		if k := bytes.IndexByte(rec[j:], '"'); k > 0 {
+			if t, err := time.Parse(time.RFC3339Nano, string(rec[j:j+k])); err == nil {
+				return t.UnixMilli(), true
+			}
+		}
+	}
 	var probe struct {
 		EventTimestamp json.RawMessage `json:"event_timestamp"`
 		EventTime      string          `json:"eventTime"`
