@@ -444,6 +444,17 @@ func (h *Handler) policySession(key string) *policySession {
 		delete(h.policy, h.order[0])
 		h.order = h.order[1:]
 	}
+	if len(h.order) > 2*h.cfg.MaxSessions {
+		// Dropped sessionless keys linger in order: compact it so it
+		// stays proportional to the map.
+		kept := make([]string, 0, len(h.policy)+1)
+		for _, k := range h.order {
+			if _, ok := h.policy[k]; ok {
+				kept = append(kept, k)
+			}
+		}
+		h.order = kept
+	}
 	ps := &policySession{}
 	h.policy[key] = ps
 	h.order = append(h.order, key)
@@ -452,8 +463,8 @@ func (h *Handler) policySession(key string) *policySession {
 
 func (h *Handler) dropPolicySession(key string) {
 	delete(h.policy, key)
-	// The key stays in order until it reaches the front; deleting a
-	// missing key there is harmless.
+	// The key stays in order until it reaches the front or order is
+	// compacted; deleting a missing key there is harmless.
 }
 
 // readRequest checks method and credentials and reads the body.

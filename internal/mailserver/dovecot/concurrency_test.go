@@ -1,0 +1,101 @@
+package dovecot
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mailtrail/mailtrail/internal/event"
+)
+
+// TestConcurrentPathsOneRecord: the policy report and the exporter's
+// auth_request_finished of the same attempt arrive at the same moment (they
+// do: different Dovecot processes send them); exactly one authentication
+// record is stored per attempt.
+func TestConcurrentPathsOneRecord(t *testing.T) {
+	e := newEnv(t, "")
+	const sessions = 40
+	var wg sync.WaitGroup
+	for i := 0; i < sessions; i++ {
+		sess := fmt.Sprintf("conc%02d/AAAB", i)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			body := fmt.Sprintf(`{"login":"alice@example.test","protocol":"imap","remote":"192.0.2.10","session_id":%q,"success":true,"policy_reject":false,"tls":false}`, sess)
+			if code, msg := e.post(PolicyPath+"?command=report", []byte(body), nil); code != http.StatusOK {
+				t.Errorf("report: HTTP %d %s", code, msg)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			body := fmt.Sprintf(`{"event":"auth_request_finished","end_time":"2026-11-22T18:25:52.199086Z","fields":{"mechanism":"PLAIN","service":"imap","session":%q,"remote_ip":"192.0.2.10","original_user":"alice@example.test","user":"alice@example.test","success":"yes","policy_result":"ok"}}`, sess)
+			if code, msg := e.post(EventsPath, []byte(body), nil); code != http.StatusNoContent {
+				t.Errorf("event: HTTP %d %s", code, msg)
+			}
+		}()
+	}
+	wg.Wait()
+	auth := e.records(event.LogTypeAuthentication)
+	if len(auth) != sessions {
+		t.Errorf("%d authentication records for %d attempts", len(auth), sessions)
+	}
+	if d := e.h.Stats().Duplicates; d != sessions {
+		t.Errorf("%d duplicates dropped, want %d", d, sessions)
+	}
+}
+
+// FuzzHandler posts arbitrary bodies to both endpoints: never a panic,
+// never a 5xx (the store is up), and a 200 policy answer is always JSON
+// with a status.
+func FuzzHandler(f *testing.F) {
+	for _, p := range readPosts(f, "dovecot-auth-policy.jsonl")[:6] {
+		f.Add(true, "command=allow", []byte(p.Body))
+	}
+	for _, p := range readPosts(f, "dovecot-events.jsonl")[:40] {
+		f.Add(false, "", []byte(p.Body))
+	}
+	f.Add(true, "command=report", []byte(`{"login":"bob@example.test","protocol":"smtp","success":"no"}`))
+	e := newEnv(f, "")
+	f.Fuzz(func(t *testing.T, policy bool, query string, body []byte) {
+		path := EventsPath
+		if policy {
+			path = PolicyPath
+		}
+		req := httptest.NewRequest(http.MethodPost, "http://x"+path, strings.NewReader(string(body)))
+		req.URL.RawQuery = query
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code >= 500 {
+			t.Fatalf("HTTP %d %s for %q", w.Code, w.Body, body)
+		}
+		if policy && w.Code == http.StatusOK && !strings.HasPrefix(w.Body.String(), `{"status":`) {
+			t.Fatalf("answer %q", w.Body)
+		}
+	})
+}
+
+// TestPolicySessionsBounded: sessionless (Postfix SASL) logins come and go
+// without growing the policy state.
+func TestPolicySessionsBounded(t *testing.T) {
+	e := newEnv(t, "")
+	e.h.cfg.MaxSessions = 8
+	for i := 0; i < 200; i++ {
+		for _, cmd := range []string{"allow", "report"} {
+			body := fmt.Sprintf(`{"login":"alice@example.test","protocol":"smtp","remote":"192.0.2.%d","session_id":"","success":true}`, i)
+			if code, msg := e.post(PolicyPath+"?command="+cmd, []byte(body), nil); code != http.StatusOK {
+				t.Fatalf("HTTP %d %s", code, msg)
+			}
+		}
+	}
+	e.h.mu.Lock()
+	defer e.h.mu.Unlock()
+	if len(e.h.policy) > 8 || len(e.h.order) > 2*8+1 {
+		t.Errorf("policy state: %d sessions, %d keys in order", len(e.h.policy), len(e.h.order))
+	}
+	if n := len(e.records(event.LogTypeAccessControl)); n != 200 {
+		t.Errorf("%d access control records, want 200", n)
+	}
+}
