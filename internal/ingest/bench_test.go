@@ -141,3 +141,24 @@ func BenchmarkRunExport(b *testing.B) {
 	}
 	reportRecords(b, n, out.Len())
 }
+
+// BenchmarkRunManyFiles is the per-file overhead: 1,000 small gzip'd
+// CloudTrail log files of 10 records, as an S3 sync of a trail gives.
+func BenchmarkRunManyFiles(b *testing.B) {
+	const files, per = 1000, 10
+	rec := `{"eventVersion":"1.08","eventTime":"2024-01-02T03:04:05Z","eventSource":"workmail.amazonaws.com","eventName":"ListUsers","awsRegion":"us-east-1","requestID":"8b1f6c6a-1f1e-4c2e-9c1e-2f0c1e2d3c4b"}`
+	doc := []byte(`{"Records":[` + strings.TrimSuffix(strings.Repeat(rec+",", per), ",") + `]}`)
+	z := gz(doc)
+	inputs := make([]Input, files)
+	for i := range inputs {
+		inputs[i] = bytesInput(fmt.Sprintf("111122223333_CloudTrail_us-east-1_20240102T03%02dZ_abc%d.json.gz", i%60, i), z)
+	}
+	for b.Loop() {
+		res, err := New(Options{}).Run(context.Background(), inputs, &discardSink{})
+		if err != nil || res.Stored != files*per {
+			b.Fatalf("stored %d, %v", res.Stored, err)
+		}
+	}
+	reportRecords(b, files*per, files*len(doc))
+	b.ReportMetric(float64(files)*float64(b.N)/b.Elapsed().Seconds(), "files/s")
+}

@@ -23,6 +23,7 @@ const idleFlush = 200 * time.Millisecond
 // the run ends instead of hanging in read(2).
 type chunker struct {
 	ctx    context.Context
+	stash  *blockStash
 	blocks chan []byte // filled blocks; closed at end of input
 	free   chan []byte // empty blocks for the reading goroutine
 	quit   chan struct{}
@@ -36,18 +37,39 @@ type chunker struct {
 	interrupted bool  // ctx ended while waiting for input
 }
 
-func newChunker(ctx context.Context, r io.Reader) *chunker {
+func newChunker(ctx context.Context, r io.Reader, stash *blockStash) *chunker {
 	c := &chunker{
 		ctx:    ctx,
+		stash:  stash,
 		blocks: make(chan []byte, 3),
 		free:   make(chan []byte, 4),
 		quit:   make(chan struct{}),
 	}
 	for range 4 {
-		c.free <- make([]byte, readBlock)
+		c.free <- stash.get()
 	}
 	go c.read(r)
 	return c
+}
+
+// blockStash keeps read blocks from one input to the next: a directory of
+// thousands of small CloudTrail files would otherwise allocate a megabyte
+// per file. Only the reading side (one goroutine) uses it.
+type blockStash struct{ blocks [][]byte }
+
+func (s *blockStash) get() []byte {
+	if n := len(s.blocks); n > 0 {
+		b := s.blocks[n-1]
+		s.blocks = s.blocks[:n-1]
+		return b
+	}
+	return make([]byte, readBlock)
+}
+
+func (s *blockStash) put(b []byte) {
+	if cap(b) == readBlock {
+		s.blocks = append(s.blocks, b[:readBlock])
+	}
 }
 
 func (c *chunker) read(r io.Reader) {
@@ -79,9 +101,31 @@ func (c *chunker) read(r io.Reader) {
 }
 
 // close stops the reading goroutine (it may stay blocked in a Read that
-// never returns, until the process ends).
+// never returns, until the process ends) and gives back the blocks it is
+// not using; the one it may hold is left to the garbage collector.
 func (c *chunker) close() {
 	close(c.quit)
+	if c.blk != nil {
+		c.stash.put(c.blk[:cap(c.blk)])
+		c.blk, c.cur = nil, nil
+	}
+	for {
+		select {
+		case b := <-c.free:
+			c.stash.put(b)
+			continue
+		default:
+		}
+		select {
+		case b, ok := <-c.blocks:
+			if ok {
+				c.stash.put(b[:cap(b)])
+				continue
+			}
+		default:
+		}
+		return
+	}
 }
 
 // next makes c.cur non-empty, waiting for input. With idle set it gives up

@@ -18,23 +18,21 @@ const documentBatch = 4096
 // of a top-level array, or the document itself when it is one record.
 // CloudTrail digest files are recognised and reported, not stored.
 func (r *reader) document(b *batch, c *chunker, res *Result) {
-	data := b.buf
-	b.buf = nil
-	b.chunk = false
+	// The document gets memory of its own (its records are stored from
+	// it) and the chunk stays in the pool: most documents are small
+	// CloudTrail files, and a chunk per file would be a megabyte each.
+	data := append(make([]byte, 0, len(b.buf)+len(b.buf)/4), b.buf...)
 	if !c.eof {
-		// Read the rest; the chunk's memory becomes the document's.
 		data = c.rest(data, r.in.opts.MaxDocument)
 	}
 	if c.interrupted {
 		r.stopped = true
 		r.stoppedAt = r.file + " (a JSON document, not read)"
-		b.buf, b.chunk = make([]byte, 0, r.in.opts.ChunkSize), true
 		r.pool <- b
 		return
 	}
 	if len(data) > r.in.opts.MaxDocument {
 		r.fileProblem(0, fmt.Sprintf("JSON document larger than %d bytes; split it into NDJSON", r.in.opts.MaxDocument))
-		b.buf, b.chunk = make([]byte, 0, r.in.opts.ChunkSize), true
 		r.pool <- b
 		return
 	}
@@ -44,7 +42,6 @@ func (r *reader) document(b *batch, c *chunker, res *Result) {
 		r.fileProblem(0, fmt.Sprintf("reading stopped after %d bytes: %v", len(data), c.err))
 	}
 	data = bytes.TrimPrefix(data, bom)
-	b.buf = data
 	b.stream = r.stream
 	r.now = r.in.opts.Now().UnixMilli()
 	d := docWalker{r: r, data: data, b: b}

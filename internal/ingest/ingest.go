@@ -149,8 +149,7 @@ type batch struct {
 	stream string
 	events []Event
 	more   []part // events for other streams (Options.StreamByType)
-	buf    []byte // the chunk the events alias; recycled after Append
-	chunk  bool   // buf came from the pool
+	buf    []byte // the chunk the events alias (unused by documents); recycled after Append
 }
 
 // part is a batch's events for one more stream.
@@ -174,7 +173,7 @@ func (in *Ingester) Run(ctx context.Context, inputs []Input, sink Sink) (Result,
 	depth := pipelineDepth + in.opts.Appenders - 1
 	pool := make(chan *batch, depth)
 	for range depth {
-		pool <- &batch{buf: make([]byte, 0, in.opts.ChunkSize), chunk: true}
+		pool <- &batch{buf: make([]byte, 0, in.opts.ChunkSize)}
 	}
 	work := make(chan *batch, depth)
 	readCtx, stopReading := context.WithCancel(ctx)
@@ -244,10 +243,8 @@ func (in *Ingester) appender(sink Sink, work <-chan *batch, pool chan<- *batch, 
 			clear(b.more[i].events)
 			b.more[i].events = b.more[i].events[:0]
 		}
-		if !b.chunk || cap(b.buf) > 4*in.opts.ChunkSize {
-			// Drop document memory and overgrown chunks.
-			b.buf = make([]byte, 0, in.opts.ChunkSize)
-			b.chunk = true
+		if cap(b.buf) > 4*in.opts.ChunkSize {
+			b.buf = make([]byte, 0, in.opts.ChunkSize) // an overgrown chunk (a long line)
 		}
 		b.stream = ""
 		pool <- b
@@ -306,7 +303,7 @@ func open(inp Input, n *atomic.Int64) (io.Reader, io.Closer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	br := bufio.NewReaderSize(countingReader{rc, n}, 256<<10)
+	br := bufio.NewReaderSize(countingReader{rc, n}, 64<<10)
 	magic, err := br.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {
 		rc.Close()

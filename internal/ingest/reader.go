@@ -28,12 +28,13 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 
 // reader is the reading side of a run.
 type reader struct {
-	in   *Ingester
-	ctx  context.Context
-	pool chan *batch
-	work chan *batch
-	sc   *jsonscan.Scanner
-	f    jsonscan.Fields
+	in    *Ingester
+	ctx   context.Context
+	pool  chan *batch
+	work  chan *batch
+	sc    *jsonscan.Scanner
+	f     jsonscan.Fields
+	stash blockStash
 
 	file     string // display name of the current input
 	stream   string
@@ -80,7 +81,7 @@ func (r *reader) readInput(inp Input, res *Result) {
 	res.Files++
 
 	b := <-r.pool
-	c := newChunker(r.ctx, src)
+	c := newChunker(r.ctx, src, &r.stash)
 	defer c.close()
 	b.buf = c.fill(b.buf[:0])
 	switch detect(b.buf, c.eof) {
