@@ -98,13 +98,14 @@ func BenchmarkParse(b *testing.B) {
 }
 
 // BenchmarkStoreQ runs Q1–Q7 against a store directory holding the
-// generator's records in log group /bench:
+// reference generator's records in log group /bench:
 //
-//	mailtrail gen -n 10000000 -seed 1 > /tmp/q/10m.ndjson   (or the bench generator)
-//	mailtrail ingest --data /tmp/q/store --group /bench /tmp/q/10m.ndjson
-//	MAILTRAIL_BENCH_STORE=/tmp/q/store go test -run XXX -bench StoreQ -benchtime 5x ./internal/query
+//	go run /work/shared/bench/gen/main.go -n 10000000 -seed 1 | mailtrail ingest --data /tmp/q/store10m --group /bench -
+//	MAILTRAIL_BENCH_STORE=/tmp/q/store10m go test -run XXX -bench StoreQ -benchtime 5x ./internal/query
 //
-// The first iteration of each query is reported separately as first-ms.
+// The first run of each query (cold query caches, warm page cache) is
+// reported as first-ms; ns/op is the median-ish warm mean, cpu-ms/op the
+// process CPU per warm run (steadier than wall time on a shared machine).
 func BenchmarkStoreQ(b *testing.B) {
 	dir := os.Getenv("MAILTRAIL_BENCH_STORE")
 	if dir == "" {
