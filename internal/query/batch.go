@@ -106,7 +106,6 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 		bt.cols[s] = c
 		bt.pending[s] = c == nil && ex.lazy[s] && blk.Load != nil
 	}
-	ex.bytes.Add(blk.MessageBytes + 26*int64(blk.Rows))
 
 	// Time range: rows outside [start, end) are not scanned records.
 	n := 0
@@ -126,6 +125,13 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 	}
 	bt.n = n
 	ex.scanned.Add(int64(n))
+	// bytesScanned: the in-range share of the block's message bytes, plus
+	// PutLogEvents' 26 bytes of overhead per event.
+	if n == blk.Rows {
+		ex.bytes.Add(blk.MessageBytes + 26*int64(n))
+	} else if blk.Rows > 0 {
+		ex.bytes.Add(blk.MessageBytes*int64(n)/int64(blk.Rows) + 26*int64(n))
+	}
 
 	pt.ectx = ectx{bt: bt, one: -1}
 	for i := range ex.ops {
