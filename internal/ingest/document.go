@@ -42,10 +42,18 @@ func (r *reader) document(b *batch, c *chunker, res *Result) {
 		r.fileProblem(0, fmt.Sprintf("reading stopped after %d bytes: %v", len(data), c.err))
 	}
 	data = bytes.TrimPrefix(data, bom)
-	b.stream = r.stream
 	r.now = r.in.opts.Now().UnixMilli()
 	d := docWalker{r: r, data: data, b: b}
-	defer d.flush()
+	if r.pending != nil {
+		// Keep filling the batch the previous document left: one Append
+		// (one fsync) for many small files instead of one each.
+		r.pool <- b
+		d.b, d.n = r.pending, r.pendingN
+		r.pending = nil
+	} else {
+		b.stream = r.stream
+	}
+	defer d.park()
 
 	i := jsonscan.SkipSpace(data, 0)
 	if i < len(data) && data[i] == '[' {
@@ -251,5 +259,24 @@ func (d *docWalker) flush() {
 	if d.b != nil {
 		d.r.work <- d.b
 		d.b = nil
+	}
+}
+
+// park leaves a batch that is not full for the next document to fill; the
+// reader flushes it before reading anything else, and at the end of the run.
+func (d *docWalker) park() {
+	if d.b != nil && d.n < documentBatch {
+		d.r.pending, d.r.pendingN = d.b, d.n
+		d.b = nil
+		return
+	}
+	d.flush()
+}
+
+// flushPending sends the batch documents left unfinished.
+func (r *reader) flushPending() {
+	if r.pending != nil {
+		r.work <- r.pending
+		r.pending = nil
 	}
 }

@@ -207,6 +207,7 @@ func (in *Ingester) Run(ctx context.Context, inputs []Input, sink Sink) (Result,
 		}
 		r.readInput(inp, &res)
 	}
+	r.flushPending()
 	close(work)
 	wg.Wait()
 

@@ -646,3 +646,33 @@ func TestSubscriptionPayloads(t *testing.T) {
 		t.Errorf("explicit stream: %+v", sink.events)
 	}
 }
+
+// TestSmallDocumentsShareAppends: consecutive small documents are stored
+// in one Append per stream, each event still in its own file's stream.
+func TestSmallDocumentsShareAppends(t *testing.T) {
+	rec := `{"eventVersion":"1.08","eventTime":"2024-01-02T03:04:05Z"}`
+	doc := gz([]byte(`{"Records":[` + rec + `,` + rec + `]}`))
+	name := func(region string, i int) string {
+		return fmt.Sprintf("111122223333_CloudTrail_%s_20240102T03%02dZ_abc.json.gz", region, i)
+	}
+	var inputs []Input
+	for i := range 50 {
+		inputs = append(inputs, bytesInput(name("us-east-1", i), doc), bytesInput(name("eu-west-1", i), doc))
+	}
+	inputs = append(inputs, bytesInput("plain.ndjson", []byte(`{"event_timestamp":1}`+"\n")))
+	inputs = append(inputs, bytesInput(name("us-east-1", 59), doc))
+	sink, res, _, _ := run(t, Options{}, inputs...)
+	if res.Stored != 203 {
+		t.Fatalf("stored %d", res.Stored)
+	}
+	count := map[string]int{}
+	for _, e := range sink.events {
+		count[e.stream]++
+	}
+	if count["111122223333_CloudTrail_us-east-1"] != 102 || count["111122223333_CloudTrail_eu-west-1"] != 100 || count["plain"] != 1 {
+		t.Errorf("per stream %v", count)
+	}
+	if sink.appends > 5 {
+		t.Errorf("%d appends for 101 small documents and a line file", sink.appends)
+	}
+}

@@ -41,6 +41,9 @@ type reader struct {
 	explicit bool  // stream was named (--stream), not derived
 	now      int64 // ingestion time for records without one; set per chunk
 
+	pending  *batch // a document batch not yet full, for the next document
+	pendingN int    // events in pending
+
 	stopped   bool // reading stopped early because ctx ended
 	stoppedAt string
 }
@@ -88,8 +91,10 @@ func (r *reader) readInput(inp Input, res *Result) {
 	case formatDocument:
 		r.document(b, c, res)
 	case formatExport:
+		r.flushPending()
 		r.lines(b, c, true)
 	default:
+		r.flushPending()
 		r.lines(b, c, false)
 	}
 }
@@ -329,11 +334,11 @@ func (r *reader) concatenated(b *batch, n int64, text []byte) {
 // add puts an accepted event into batch b, in the input's stream or, with
 // Options.StreamByType, in the stream named after the record's log type.
 func (r *reader) add(b *batch, e Event) {
-	if !r.in.opts.StreamByType {
+	if !r.in.opts.StreamByType && b.stream == r.stream {
 		b.events = append(b.events, e)
 		return
 	}
-	r.addTo(b, r.stream, e)
+	r.addTo(b, r.stream, e) // another stream: a batch left by an earlier document
 }
 
 // addTo puts an event whose stream is stream unless Options.StreamByType
