@@ -440,7 +440,9 @@ func FuzzIngest(f *testing.F) {
 		sink := &memSink{}
 		var rejects int64
 		opts := Options{ChunkSize: 64, MaxEventSize: 200, OnReject: func(Reject) { rejects++ }}
-		res, err := New(opts).Run(context.Background(), []Input{bytesInput("f", data)}, sink)
+		// Twice, so that state carried from one input to the next (parked
+		// document batches, read blocks) is exercised too.
+		res, err := New(opts).Run(context.Background(), []Input{bytesInput("f", data), bytesInput("g", data)}, sink)
 		if err != nil {
 			t.Fatal(err)
 		}
