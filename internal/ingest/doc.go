@@ -5,12 +5,14 @@
 // files as vended-log delivery writes them to S3. JSON pretty-printed or
 // written back to back without newlines is read too.
 //
-// Reading and storing run in two goroutines: one reads large chunks,
-// splits them into lines and validates each (the jsonscan single pass, no
-// decode, no per-line allocation), the other appends the finished batches
-// to a Sink. Events alias the chunk they were read into; a chunk goes back
-// to the reader's pool only after the Sink has returned, which is why the
-// Sink must copy what it keeps (the store does).
+// Reading and storing overlap: one goroutine reads (and gunzips) each
+// input a block ahead, one fills large chunks, splits them into lines and
+// validates each (the jsonscan single pass: no decode, no per-line
+// allocation), and two more append the finished batches to a Sink, so one
+// batch is encoded while another waits for its fsync. Events alias the
+// chunk they were read into; a chunk goes back to the reader's pool only
+// after the Sink has returned, which is why the Sink must copy what it
+// keeps (the store does).
 //
 // A bad record never stops a run and is never dropped silently: it is
 // counted and reported with its file and line. The event time is

@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/klauspost/compress/gzip"
 	"io"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Event is one log event for the store. Message aliases the reader's
@@ -166,9 +167,9 @@ const pipelineDepth = 4
 // Run reads inputs in order and appends their records to sink. It returns
 // an error only when the sink fails (the run stops there: what was stored
 // stays stored and the counters say how much). Bad records and unreadable
-// files are rejects, not errors. When ctx ends, reading stops at the next
-// chunk boundary, everything already read is appended, and the Result is
-// marked Interrupted.
+// files are rejects, not errors. When ctx ends, reading stops at once (a
+// read blocked on a quiet pipe is abandoned), every complete record
+// already read is appended, and the Result is marked Interrupted.
 func (in *Ingester) Run(ctx context.Context, inputs []Input, sink Sink) (Result, error) {
 	depth := pipelineDepth + in.opts.Appenders - 1
 	pool := make(chan *batch, depth)
