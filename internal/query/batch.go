@@ -3,7 +3,6 @@ package query
 import (
 	"container/heap"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
@@ -302,8 +301,6 @@ func globMatch(pieces []string, s string, out []string) []string {
 	}
 	return out
 }
-
-var _ = regexp.Compile
 
 func (ex *executor) filter(pt *part, cj *conjunct) {
 	bt := &pt.bt

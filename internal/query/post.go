@@ -3,7 +3,6 @@ package query
 import (
 	"slices"
 	"sort"
-	"strings"
 )
 
 // finish merges the workers' partial states and runs the commands after
@@ -124,8 +123,7 @@ func runPost(p *plan, cmds []*Command, rows [][]Value, nslots int) ([][]Value, e
 			}
 			rows = out
 		case cFields, cDisplay:
-			for i, it := range c.items {
-				_ = i
+			for _, it := range c.items {
 				f := compile(it.expr)
 				for _, r := range rows {
 					r[it.slot] = f(&ectx{row: r, one: -1})
@@ -306,5 +304,3 @@ func postStats(p *plan, st *Command, rows [][]Value) [][]Value {
 	}
 	return statsRows(p, st, order, itemFns)
 }
-
-var _ = strings.Compare
