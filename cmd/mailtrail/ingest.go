@@ -2,19 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/mailtrail/mailtrail/internal/ingest"
+	"github.com/mailtrail/mailtrail/internal/ingest/storesink"
 	"github.com/mailtrail/mailtrail/internal/store"
 )
 
@@ -54,9 +52,9 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "ingest: --stream %q: a log stream name has 1 to 512 characters and no ':' or '*'\n", *streamName)
 		return errUsage
 	}
-	inputs, total, err := ingestInputs(fs.Args(), *streamName)
+	inputs, total, err := ingest.FileInputs(fs.Args(), *streamName)
 	if err != nil {
-		return err
+		return fmt.Errorf("ingest: %w", err)
 	}
 
 	st, err := store.Open(*dataDir, store.Options{})
@@ -70,10 +68,11 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 	account := store.DefaultAccount
-	if err := st.EnsureLogGroup(account, *group); err != nil {
-		return fmt.Errorf("log group %q: %w", *group, err)
+	sink, err := storesink.New(st, account, *group)
+	if err != nil {
+		return err
 	}
-	bytesBefore := groupStoredBytes(st, account, *group)
+	bytesBefore := storesink.StoredBytes(st, account, *group)
 
 	// Rejects and notes go to stderr as they happen, above the progress
 	// bar when there is one.
@@ -109,7 +108,6 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sink := &storeSink{st: st, account: account, group: *group, ensured: map[string]bool{}}
 	start := time.Now()
 	res, runErr := ing.Run(ctx, inputs, sink)
 	elapsed := time.Since(start)
@@ -121,13 +119,13 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "... and %s more rejected\n", ingest.FormatCount(n))
 	}
 
-	bytesAfter := groupStoredBytes(st, account, *group)
+	bytesAfter := storesink.StoredBytes(st, account, *group)
 	closeErr := st.Close()
 	closed = true
 	if closeErr == nil {
 		// Closing flushes what was still in memory; the sizes are final now.
 		if st2, err := store.Open(*dataDir, store.Options{}); err == nil {
-			bytesAfter = groupStoredBytes(st2, account, *group)
+			bytesAfter = storesink.StoredBytes(st2, account, *group)
 			st2.Close()
 		}
 	}
@@ -149,141 +147,6 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 1, msg: what + "; listed above as file:line: reason"}
 	}
 	return nil
-}
-
-// ingestInputs turns the file arguments into inputs and sums their sizes
-// for the progress bar (0 when one is unknown, as stdin is).
-func ingestInputs(args []string, stream string) ([]ingest.Input, int64, error) {
-	var inputs []ingest.Input
-	var total int64
-	stdin := false
-	for _, name := range args {
-		in := ingest.Input{Name: name, Stream: stream, Size: -1}
-		if name == "-" {
-			if stdin {
-				return nil, 0, errors.New("ingest: - (standard input) given twice")
-			}
-			stdin = true
-			in.Open = func() (io.ReadCloser, error) { return io.NopCloser(os.Stdin), nil }
-			if fi, err := os.Stdin.Stat(); err == nil && fi.Mode().IsRegular() {
-				in.Size = fi.Size()
-			}
-		} else if fi, err := os.Stat(name); err == nil && fi.IsDir() {
-			// A directory (an `aws s3 sync` of a bucket, say): every
-			// regular file under it, in name order, each named by its path
-			// so default streams come out as for single files.
-			files, err := filesUnder(name)
-			if err != nil {
-				return nil, 0, err
-			}
-			for _, f := range files {
-				inputs = append(inputs, fileInput(f.path, f.size, stream))
-				if total >= 0 {
-					total += f.size
-				}
-			}
-			continue
-		} else {
-			in = fileInput(name, -1, stream)
-			if err == nil && fi.Mode().IsRegular() {
-				in.Size = fi.Size()
-			}
-		}
-		if in.Size < 0 || total < 0 {
-			total = -1
-		} else {
-			total += in.Size
-		}
-		inputs = append(inputs, in)
-	}
-	return inputs, max(total, 0), nil
-}
-
-func fileInput(path string, size int64, stream string) ingest.Input {
-	return ingest.Input{Name: path, Size: size, Stream: stream, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
-}
-
-type fileEntry struct {
-	path string
-	size int64
-}
-
-// filesUnder lists the regular files below dir, skipping hidden names
-// (.DS_Store, .git) that are never log data.
-func filesUnder(dir string) ([]fileEntry, error) {
-	var files []fileEntry
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(d.Name(), ".") && path != dir {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.Type().IsRegular() {
-			fi, err := d.Info()
-			if err != nil {
-				return err
-			}
-			files = append(files, fileEntry{path, fi.Size()})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ingest: listing %s: %w", dir, err)
-	}
-	return files, nil
-}
-
-// storeSink appends to one log group, creating streams on first use. Its
-// Append is called by several ingest goroutines at once.
-type storeSink struct {
-	st             *store.Store
-	account, group string
-
-	mu      sync.Mutex
-	ensured map[string]bool
-	bufs    sync.Pool // *[]store.Event
-}
-
-func (s *storeSink) Append(stream string, events []ingest.Event) error {
-	s.mu.Lock()
-	if !s.ensured[stream] {
-		if err := s.st.EnsureLogStream(s.account, s.group, stream); err != nil {
-			s.mu.Unlock()
-			return fmt.Errorf("log stream %q: %w", stream, err)
-		}
-		s.ensured[stream] = true
-	}
-	s.mu.Unlock()
-	bp, _ := s.bufs.Get().(*[]store.Event)
-	if bp == nil {
-		bp = new([]store.Event)
-	}
-	buf := (*bp)[:0]
-	for _, e := range events {
-		buf = append(buf, store.Event{Timestamp: e.Timestamp, Message: e.Message})
-	}
-	err := s.st.Append(s.account, s.group, stream, buf)
-	clear(buf) // drop references to the reader's chunk
-	*bp = buf[:0]
-	s.bufs.Put(bp)
-	return err
-}
-
-func groupStoredBytes(st *store.Store, account, group string) int64 {
-	groups, err := st.DescribeLogGroups(account, group)
-	if err != nil {
-		return 0
-	}
-	for _, g := range groups {
-		if g.Name == group {
-			return g.StoredBytes
-		}
-	}
-	return 0
 }
 
 func printIngestSummary(w io.Writer, res ingest.Result, elapsed time.Duration, diskBytes int64) {

@@ -76,10 +76,6 @@ func bytesInput(name string, data []byte) Input {
 	}}
 }
 
-func fileInput(path string) Input {
-	return Input{Name: path, Size: -1, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
-}
-
 func gz(data ...[]byte) []byte {
 	var b bytes.Buffer
 	for _, d := range data { // one gzip member per argument
@@ -306,7 +302,7 @@ func TestTruncatedGzip(t *testing.T) {
 }
 
 func TestUnreadableFileDoesNotStopRun(t *testing.T) {
-	missing := fileInput(filepath.Join(t.TempDir(), "missing.json"))
+	missing := fileInput(filepath.Join(t.TempDir(), "missing.json"), -1, "")
 	_, res, rejects, _ := run(t, Options{}, missing, bytesInput("ok.json", []byte(`{"event_timestamp":1}`)))
 	if res.Stored != 1 || res.Rejected != 0 || res.FileErrors != 1 || !strings.Contains(rejects[0], "cannot read") {
 		t.Errorf("stored %d rejected %d %q", res.Stored, res.Rejected, rejects)
