@@ -218,7 +218,7 @@ func TestSourcesE2E(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "read 4 records, stored 4, rejected 0") || !strings.Contains(stderr.String(), "1 log files referenced, not stored") {
+	if !strings.Contains(stdout.String(), "read 4 records, stored 4, rejected 0") || !strings.Contains(stderr.String(), "1 log file referenced, not stored") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	}
 	if n := storedRows(t, filepath.Join(dir, "D"), "trail"); n != 4 {

@@ -131,8 +131,12 @@ func (d *DigestFile) Summary() string {
 	if d.PreviousSignature == nil {
 		kind = " (starting digest)"
 	}
-	return fmt.Sprintf("CloudTrail digest file for %s to %s%s, %d log files referenced, not stored; validation comes with the trail work",
-		d.DigestStartTime, d.DigestEndTime, kind, len(d.LogFiles))
+	files := fmt.Sprintf("%d log files", len(d.LogFiles))
+	if len(d.LogFiles) == 1 {
+		files = "1 log file"
+	}
+	return fmt.Sprintf("CloudTrail digest file for %s to %s%s, %s referenced, not stored; validation comes with the trail work",
+		d.DigestStartTime, d.DigestEndTime, kind, files)
 }
 
 // logFileName matches the name CloudTrail gives a log file:

@@ -72,7 +72,7 @@ func TestDigest(t *testing.T) {
 	if len(d.LogFiles) != 1 || d.Fingerprint != "31e8b5433410dfb61a9dc45cc65b22ff" || d.PreviousSignature == nil {
 		t.Errorf("digest = %+v", d)
 	}
-	if s := d.Summary(); !strings.Contains(s, "1 log files referenced, not stored") {
+	if s := d.Summary(); !strings.Contains(s, "1 log file referenced, not stored") {
 		t.Errorf("Summary = %q", s)
 	}
 	empty, _ := os.ReadFile("testdata/cloudtrail-digest-empty.sample.json")
