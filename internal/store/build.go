@@ -7,7 +7,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"sync"
 	"unsafe"
 
 	"github.com/klauspost/compress/zstd"
@@ -54,6 +53,7 @@ type builder struct {
 	sc      strScratch
 	sys     [sysRaw + 1]*colData
 	ts      []int64
+	msgs    [][]byte // the current block's messages
 	payload []byte
 	refBuf  []byte
 	sub     colData
@@ -76,9 +76,26 @@ func newBuilder() *builder {
 	return b
 }
 
-// builders recycles builders (and the column buffers they hold) across
-// flushes, so steady ingest does not regrow them for every block.
-var builders = sync.Pool{New: func() any { return newBuilder() }}
+// builderPool keeps one builder per flush worker across flushes, so steady
+// ingest does not regrow column buffers for every block, while bounding how
+// many sets of those (block-sized) buffers stay alive.
+type builderPool chan *builder
+
+func (p builderPool) get() *builder {
+	select {
+	case b := <-p:
+		return b
+	default:
+		return newBuilder()
+	}
+}
+
+func (p builderPool) put(b *builder) {
+	select {
+	case p <- b:
+	default:
+	}
+}
 
 func (b *builder) reset() {
 	for _, c := range b.cols {
@@ -103,6 +120,7 @@ func (b *builder) col(path []byte) (int, *colData) {
 		c = &colData{}
 	}
 	c.reset(string(path))
+	c.msgs = &b.msgs
 	ci := len(b.cols)
 	b.cols = append(b.cols, c)
 	b.colIdx[c.name] = ci
@@ -192,10 +210,17 @@ func (b *builder) emit(path []byte, l scan.Leaf) {
 	var kind byte
 	switch l.Kind {
 	case scan.LeafString:
-		c.addStr(b.row, l.Str)
 		if len(l.Raw) == len(l.Str)+2 {
+			// No escapes: the text is a slice of the message itself.
+			if within(b.msg, l.Str) {
+				off := cap(b.msg) - cap(l.Str)
+				c.addStrRef(b.row, off, len(l.Str))
+			} else {
+				c.addStr(b.row, l.Str)
+			}
 			kind = lkStr
 		} else {
+			c.addStr(b.row, l.Str)
 			b.esc = append(b.esc[:0], '"')
 			b.esc = appendJSONEscaped(b.esc, unsafe.String(unsafe.SliceData(l.Str), len(l.Str)))
 			b.esc = append(b.esc, '"')
@@ -248,11 +273,21 @@ func (b *builder) emit(path []byte, l scan.Leaf) {
 	b.prevEnd = off + len(l.Raw)
 }
 
+// within reports whether s lies inside msg's memory.
+func within(msg, s []byte) bool {
+	if len(s) == 0 || len(msg) == 0 {
+		return len(s) == 0
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(msg)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
+	return p >= lo && p+uintptr(len(s)) <= lo+uintptr(len(msg))
+}
+
 // addRow flattens one message into the columns and returns its shape code
 // (0 when the message must be stored whole).
 func (b *builder) addRow(row int32, msg []byte) int64 {
 	b.row = row
-	b.msg = msg[:len(msg):len(msg)]
+	b.msg = b.msgs[row]
 	b.ok = true
 	b.prevEnd = 0
 	b.nleaves = 0
@@ -325,9 +360,16 @@ func (b *builder) buildBlock(rows []memRow, enc *zstd.Encoder) (blockOut, error)
 	out := blockOut{idx: blockIndex{rows: n, minTime: math.MaxInt64, maxTime: math.MinInt64, minSeq: math.MaxUint64}}
 	ts := slices.Grow(b.ts[:0], n)[:n]
 	b.ts = ts
+	clear(b.msgs)
+	b.msgs = slices.Grow(b.msgs[:0], n)[:n]
+	for i := range rows {
+		b.msgs[i] = rows[i].msg[:len(rows[i].msg):len(rows[i].msg)]
+	}
+	defer clear(b.msgs) // do not keep the messages alive after the block
 	sys := b.sys
 	for i := range sys {
 		sys[i].reset("")
+		sys[i].msgs = &b.msgs
 	}
 	streams := map[uint32]bool{}
 	for i := range rows {
@@ -346,7 +388,7 @@ func (b *builder) buildBlock(rows []memRow, enc *zstd.Encoder) (blockOut, error)
 		shape := b.addRow(int32(i), r.msg)
 		sys[sysShape].addInt(int32(i), shape)
 		if shape == 0 {
-			sys[sysRaw].addStr(int32(i), r.msg)
+			sys[sysRaw].addStrRef(int32(i), 0, len(r.msg))
 		}
 	}
 	for id := range streams {

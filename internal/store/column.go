@@ -48,8 +48,9 @@ type colData struct {
 	kindSet uint8
 	ints    []int64
 	floats  []float64
-	strOff  []uint32 // end offsets into strBuf
-	strBuf  []byte
+	strs    []strRef // string values
+	strBuf  []byte   // copies of strings that do not alias a message
+	msgs    *[][]byte // the block's messages, which strRefs point into
 }
 
 func (c *colData) reset(name string) {
@@ -59,16 +60,33 @@ func (c *colData) reset(name string) {
 	c.kindSet = 0
 	c.ints = c.ints[:0]
 	c.floats = c.floats[:0]
-	c.strOff = c.strOff[:0]
+	c.strs = c.strs[:0]
 	c.strBuf = c.strBuf[:0]
 }
 
+// strRef locates a string value in 12 bytes rather than a 24-byte slice
+// header: bytes [off, off+n) of message msg, or of strBuf when msg < 0.
+type strRef struct {
+	msg    int32
+	off, n uint32
+}
+
+// addStr adds a copy of s.
 func (c *colData) addStr(row int32, s []byte) {
+	start := len(c.strBuf)
+	c.strBuf = append(c.strBuf, s...)
 	c.rows = append(c.rows, row)
 	c.kinds = append(c.kinds, vkStr)
 	c.kindSet |= vkStr
-	c.strBuf = append(c.strBuf, s...)
-	c.strOff = append(c.strOff, uint32(len(c.strBuf)))
+	c.strs = append(c.strs, strRef{msg: -1, off: uint32(start), n: uint32(len(s))})
+}
+
+// addStrRef adds bytes [off, off+n) of message row without copying.
+func (c *colData) addStrRef(row int32, off, n int) {
+	c.rows = append(c.rows, row)
+	c.kinds = append(c.kinds, vkStr)
+	c.kindSet |= vkStr
+	c.strs = append(c.strs, strRef{msg: row, off: uint32(off), n: uint32(n)})
 }
 
 func (c *colData) addInt(row int32, v int64) {
@@ -102,12 +120,7 @@ func (c *colData) pop() {
 	n := len(c.kinds) - 1
 	switch c.kinds[n] {
 	case vkStr:
-		c.strOff = c.strOff[:len(c.strOff)-1]
-		end := uint32(0)
-		if len(c.strOff) > 0 {
-			end = c.strOff[len(c.strOff)-1]
-		}
-		c.strBuf = c.strBuf[:end]
+		c.strs = c.strs[:len(c.strs)-1]
 	case vkInt:
 		c.ints = c.ints[:len(c.ints)-1]
 	case vkFloat:
@@ -122,11 +135,11 @@ func (c *colData) pop() {
 }
 
 func (c *colData) str(i int) []byte {
-	start := uint32(0)
-	if i > 0 {
-		start = c.strOff[i-1]
+	r := c.strs[i]
+	if r.msg < 0 {
+		return c.strBuf[r.off : r.off+r.n]
 	}
-	return c.strBuf[start:c.strOff[i]]
+	return (*c.msgs)[r.msg][r.off : r.off+r.n]
 }
 
 // colStats are the block-skipping statistics of a column.
@@ -309,7 +322,7 @@ type strScratch struct {
 }
 
 func encodeStrings(dst []byte, c *colData, st colStats, sc *strScratch) ([]byte, colStats) {
-	n := len(c.strOff)
+	n := len(c.strs)
 	allUUID := true
 	if sc.dict == nil {
 		sc.dict = map[string]uint32{}
@@ -441,7 +454,9 @@ func encodeStrings(dst []byte, c *colData, st colStats, sc *strScratch) ([]byte,
 			for i := 0; i < n; i++ {
 				dst = binary.AppendUvarint(dst, uint64(len(c.str(i))))
 			}
-			dst = append(dst, c.strBuf...)
+			for i := 0; i < n; i++ {
+				dst = append(dst, c.str(i)...)
+			}
 		}
 	}
 	st.bloom = bl
@@ -906,6 +921,7 @@ func encodeRef(dst []byte, c, d *colData, nrows int, ts []int64, sc *strScratch,
 	dst = append(dst, d.name...)
 	eq := make([]byte, (len(c.rows)+7)/8)
 	sub.reset("")
+	sub.msgs = c.msgs
 	j := 0
 	for i, r := range c.rows {
 		for j < len(d.rows) && d.rows[j] < r {

@@ -94,8 +94,8 @@ func (s *Store) encodeTasks(tasks []*segTask, enc *zstd.Encoder) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b := builders.Get().(*builder)
-			defer builders.Put(b)
+			b := s.builders.get()
+			defer s.builders.put(b)
 			for j := range ch {
 				out, err := b.buildBlock(j.rows, enc)
 				if err != nil {

@@ -18,9 +18,11 @@ import (
 
 func FuzzReadWAL(f *testing.F) {
 	payload, _ := encodeBatch(1, 2, 1746057600000, []Event{{1, []byte(`{"a":1}`)}, {2, []byte("text")}})
-	body, crc := frameBody(payload, true)
+	codec, body, crc := frameBody(payload, true)
 	file := append([]byte(walMagic), 1, 0, 0, 0, 0, 0, 0, 0)
-	file = appendFrame(file, body, crc, 7)
+	file = appendFrame(file, codec, body, crc, 7)
+	codec, body, crc = frameBody(payload, false)
+	file = appendFrame(file, codec, body, crc, 9)
 	f.Add(file)
 	f.Add(file[:len(file)-3])
 	f.Add([]byte(walMagic))

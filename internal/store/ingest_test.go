@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,6 +77,25 @@ func TestIngestFile(t *testing.T) {
 			}
 		}
 	}()
+	if os.Getenv("STORE_BENCH_DEBUG") != "" {
+		go func() {
+			for range time.Tick(500 * time.Millisecond) {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				s.mu.Lock()
+				frozen, memBytes := len(s.frozen), s.mem.bytes
+				s.mu.Unlock()
+				if ms.HeapInuse > 600<<20 && os.Getenv("STORE_BENCH_HEAP") != "" {
+					if f, err := os.Create(os.Getenv("STORE_BENCH_HEAP")); err == nil {
+						pprof.WriteHeapProfile(f)
+						f.Close()
+					}
+				}
+				fmt.Fprintf(os.Stderr, "heap in use %d MB, heap sys %d MB, next GC %d MB, frozen %d, memtable %d MB, RSS %s\n",
+					ms.HeapInuse>>20, ms.HeapSys>>20, ms.NextGC>>20, frozen, memBytes>>20, peakRSS())
+			}
+		}()
+	}
 	var ru0 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	start := time.Now()

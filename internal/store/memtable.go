@@ -98,7 +98,7 @@ func (s *Store) Append(account, groupName, streamName string, events []Event) er
 
 	ingest := s.now()
 	payload, rows := encodeBatch(gid, sid, ingest, events)
-	body, crc := frameBody(payload, s.opts.CompressWAL)
+	codec, body, crc := frameBody(payload, s.opts.CompressWAL)
 
 	s.mu.Lock()
 	for len(s.frozen) >= s.opts.MaxFrozen && !s.closed && s.bgErr == nil {
@@ -123,7 +123,7 @@ func (s *Store) Append(account, groupName, streamName string, events []Event) er
 		rows[i].seq = seq + uint64(i)
 	}
 	w := s.wal
-	w.pending = appendFrame(w.pending, body, crc, seq)
+	w.pending = appendFrame(w.pending, codec, body, crc, seq)
 	s.mem.insert(gid, st, rows)
 	if s.mem.bytes >= s.opts.MemtableBytes {
 		w.rotate = true

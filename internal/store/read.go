@@ -87,8 +87,7 @@ func (mg *memGroup) images(n int, gid uint32) ([]*segment, error) {
 	if mg.cachedRows < n {
 		rows := append([]memRow(nil), mg.rows[mg.cachedRows:n]...)
 		tasks := splitTasks(gid, rows)
-		b := builders.Get().(*builder)
-		defer builders.Put(b)
+		b := newBuilder()
 		var blocks []blockOut
 		for _, t := range tasks {
 			for lo := 0; lo < len(t.rows); lo += 32768 {

@@ -39,9 +39,11 @@ type Options struct {
 
 	// MemtableBytes is the raw message volume buffered in memory before it is
 	// flushed into segments (default 48 MiB). Up to MaxFrozen more frozen
-	// memtables may wait for the flusher before Append blocks.
+	// memtables may wait for the flusher before Append blocks (default 1:
+	// one memtable fills while the previous one is encoded, which bounds
+	// memory; more buys little because encoding is the bottleneck).
 	MemtableBytes int
-	MaxFrozen     int           // default 2
+	MaxFrozen     int
 	FlushInterval time.Duration // flush a non-empty memtable this old (default 30s)
 	BlockRows     int           // events per block (default 131072; big blocks amortise dictionaries)
 
@@ -80,7 +82,7 @@ func (o *Options) setDefaults() {
 		o.MemtableBytes = 48 << 20
 	}
 	if o.MaxFrozen <= 0 {
-		o.MaxFrozen = 2
+		o.MaxFrozen = 1
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 30 * time.Second
@@ -184,13 +186,14 @@ type Store struct {
 	mem       *memtable
 	frozen    []*memtable // oldest first; still visible to readers
 
-	wal     *walWriter
-	flushCh chan *memtable
-	maintCh chan struct{}
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	bgErr   error // first background failure; reported by Close
-	lock    *os.File
+	wal      *walWriter
+	flushCh  chan *memtable
+	maintCh  chan struct{}
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	bgErr    error // first background failure; reported by Close
+	builders builderPool
+	lock     *os.File
 }
 
 func groupKey(account, name string) string { return account + "\x00" + name }
@@ -215,10 +218,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		dir: dir, opts: opts, log: opts.Logger,
 		groups: map[string]*group{}, groupByID: map[uint32]*group{},
 		nextGroup: 1, nextStrm: 1, nextSeg: 1, nextSeq: 1,
-		flushCh: make(chan *memtable, 64),
-		maintCh: make(chan struct{}, 1),
-		stop:    make(chan struct{}),
-		lock:    lock,
+		flushCh:  make(chan *memtable, 64),
+		maintCh:  make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		lock:     lock,
+		builders: make(builderPool, opts.Workers),
 	}
 	s.cond = sync.NewCond(&s.mu)
 	ok := false

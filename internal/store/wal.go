@@ -203,32 +203,29 @@ func encodeBatch(gid, sid uint32, ingest int64, events []Event) ([]byte, []memRo
 	return p, rows
 }
 
-// frameBody compresses a payload into a frame body and returns it with the
-// CRC of the body (to be extended with the sequence number).
-func frameBody(payload []byte, compress bool) ([]byte, uint32) {
-	if !compress {
-		body := make([]byte, 1, 1+len(payload))
-		body[0] = codecRaw
-		body = append(body, payload...)
-		return body, crc32.Checksum(body, castagnoli)
+// frameBody returns the frame body for a payload (codec byte plus data) and
+// the CRC of the body, to be extended with the sequence number. Uncompressed
+// bodies are not copied: data is the payload itself.
+func frameBody(payload []byte, compress bool) (byte, []byte, uint32) {
+	if compress {
+		enc := s2.Encode(make([]byte, s2.MaxEncodedLen(len(payload))), payload)
+		if len(enc) < len(payload) {
+			crc := crc32.Update(crc32.Checksum([]byte{codecS2}, castagnoli), castagnoli, enc)
+			return codecS2, enc, crc
+		}
 	}
-	body := make([]byte, 1, 1+s2.MaxEncodedLen(len(payload)))
-	body[0] = codecS2
-	body = append(body, s2.Encode(body[1:cap(body)], payload)...)
-	if len(body) >= len(payload)+1 {
-		body = append(body[:1], payload...)
-		body[0] = codecRaw
-	}
-	return body, crc32.Checksum(body, castagnoli)
+	crc := crc32.Update(crc32.Checksum([]byte{codecRaw}, castagnoli), castagnoli, payload)
+	return codecRaw, payload, crc
 }
 
-func appendFrame(dst, body []byte, crc uint32, seq uint64) []byte {
+func appendFrame(dst []byte, codec byte, data []byte, crc uint32, seq uint64) []byte {
 	var sb [8]byte
 	binary.LittleEndian.PutUint64(sb[:], seq)
 	crc = crc32.Update(crc, castagnoli, sb[:])
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(body)))
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(data)+1))
 	dst = binary.LittleEndian.AppendUint32(dst, crc)
-	dst = append(dst, body...)
+	dst = append(dst, codec)
+	dst = append(dst, data...)
 	return append(dst, sb[:]...)
 }
 
