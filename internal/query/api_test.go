@@ -123,3 +123,10 @@ func TestParseErrorOffsets(t *testing.T) {
 		t.Errorf("%+v", pe)
 	}
 }
+
+func TestNoGroups(t *testing.T) {
+	q, _ := Parse(`fields @message`)
+	if _, err := Run(context.Background(), memsource.New(), q, Options{}); err == nil || !strings.Contains(err.Error(), "no log group") {
+		t.Fatalf("err = %v", err)
+	}
+}

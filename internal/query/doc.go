@@ -11,6 +11,12 @@
 //	res.Stats                              // RecordsMatched, RecordsScanned, BytesScanned
 //	q.Source                               // groups / prefixes / START / END of a leading SOURCE command
 //
+// StartQuery's startTime and endTime are inclusive epoch seconds; a server
+// passes Options{Start: startTime*1000, End: endTime*1000 + 1000} (End is
+// exclusive) and StartQuery's limit as Options.Limit. A query whose SOURCE
+// command names prefixes or classes needs the server to expand them into
+// Options.Groups.
+//
 // # Execution
 //
 // The planner binds every field name to a slot and splits the pipeline in

@@ -85,6 +85,9 @@ func Run(ctx context.Context, src scan.Source, q *Query, opt Options) (*Result, 
 	if len(groups) == 0 && q.Source != nil {
 		groups = q.Source.Groups
 	}
+	if len(groups) == 0 {
+		return nil, errors.New("query: no log group to query (give Options.Groups or a SOURCE command naming groups)")
+	}
 	start, end := scan.MinTime, scan.MaxTime
 	if q.Source != nil && q.Source.HasStart {
 		start = q.Source.Start
