@@ -48,8 +48,8 @@ type colData struct {
 	kindSet uint8
 	ints    []int64
 	floats  []float64
-	strs    []strRef // string values
-	strBuf  []byte   // copies of strings that do not alias a message
+	strs    []strRef  // string values
+	strBuf  []byte    // copies of strings that do not alias a message
 	msgs    *[][]byte // the block's messages, which strRefs point into
 }
 
