@@ -211,7 +211,9 @@ service stats {
 		t.Fatal(err)
 	}
 	after := e.records(event.LogTypeMailboxAccess)
-	added := count(after, func(r map[string]any) bool { return r["action"] == "create" && r["folder_path"] == "/INBOX" && r["object_type"] == "Folder" })
+	added := count(after, func(r map[string]any) bool {
+		return r["action"] == "create" && r["folder_path"] == "/INBOX" && r["object_type"] == "Folder"
+	})
 	if ls.Written != 1 || ls.Parser.Malformed != 0 || len(e.records(event.LogTypeAuthentication)) != len(auth) ||
 		len(after) != len(mbx)+1 || added != 1 {
 		t.Errorf("log catch-up: %+v, want only bob's INBOX autocreate written", ls)
