@@ -219,7 +219,11 @@ func (s *Store) flushMemtable(m *memtable, enc *zstd.Encoder) error {
 	}
 	s.walFloor = m.walGen + 1
 	s.cond.Broadcast()
+	pendingRotate := s.wal.rotate
 	s.mu.Unlock()
+	if pendingRotate {
+		s.wal.wake()
+	}
 	for _, o := range orphans {
 		o.obsolete()
 	}

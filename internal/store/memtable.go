@@ -101,7 +101,9 @@ func (s *Store) Append(account, groupName, streamName string, events []Event) er
 	codec, body, crc := frameBody(payload, s.opts.CompressWAL)
 
 	s.mu.Lock()
-	for len(s.frozen) >= s.opts.MaxFrozen && !s.closed && s.bgErr == nil {
+	// Backpressure: the active memtable may fill while MaxFrozen others are
+	// being flushed; once it is full too, wait for the flusher.
+	for s.mem.bytes >= s.opts.MemtableBytes && len(s.frozen) >= s.opts.MaxFrozen && !s.closed && s.bgErr == nil {
 		s.cond.Wait()
 	}
 	if s.closed {

@@ -38,10 +38,10 @@ type Options struct {
 	Region string // for ARNs; DefaultRegion when empty
 
 	// MemtableBytes is the raw message volume buffered in memory before it is
-	// flushed into segments (default 48 MiB). Up to MaxFrozen more frozen
-	// memtables may wait for the flusher before Append blocks (default 1:
-	// one memtable fills while the previous one is encoded, which bounds
-	// memory; more buys little because encoding is the bottleneck).
+	// flushed into segments (default 48 MiB). While MaxFrozen frozen
+	// memtables wait for the flusher the active one keeps filling; once it
+	// is full too, Append blocks. Default 1: one memtable fills while the
+	// previous one is encoded, which bounds memory to about two memtables.
 	MemtableBytes int
 	MaxFrozen     int
 	FlushInterval time.Duration // flush a non-empty memtable this old (default 30s)

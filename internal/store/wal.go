@@ -126,13 +126,15 @@ func (w *walWriter) run() {
 		w.cur = &walRound{done: make(chan struct{})}
 		stopping := w.stopping
 		var frozen *memtable
-		if (w.rotate || stopping) && s.mem.rows > 0 {
+		if ((w.rotate && len(s.frozen) < s.opts.MaxFrozen) || stopping) && s.mem.rows > 0 {
 			frozen = s.mem
 			frozen.walGen = w.gen
 			s.mem = newMemtable()
 			s.frozen = append(s.frozen, frozen)
+			w.rotate = false
 		}
-		w.rotate = false
+		// A rotation that has to wait for the flusher stays requested; the
+		// flusher wakes the writer when it retires a memtable.
 		s.mu.Unlock()
 
 		if len(buf) > 0 && w.err == nil {
