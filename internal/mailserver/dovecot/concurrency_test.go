@@ -99,3 +99,33 @@ func TestPolicySessionsBounded(t *testing.T) {
 		t.Errorf("%d access control records, want 200", n)
 	}
 }
+
+// TestFeederFlushKeepsPending: a follower flushes whenever it has caught up;
+// a failed login whose summary line comes later is still recorded, with
+// its protocol.
+func TestFeederFlushKeepsPending(t *testing.T) {
+	e := newEnv(t, "")
+	f := e.h.NewLogFeeder(LogOptions{})
+	lines := []string{
+		"2026-11-22T18:25:54 auth: Info: passwd-file(alice@example.test,198.51.100.7,<uoWSm+FgoMh/AAAB>): Password mismatch",
+		"2026-11-22T18:25:56 imap-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 2 secs): user=<alice@example.test>, method=PLAIN, rip=198.51.100.7, lip=127.0.0.1, secured, session=<uoWSm+FgoMh/AAAB>",
+	}
+	for _, l := range lines {
+		if perr, serr := f.Feed([]byte(l)); perr != nil || serr != nil {
+			t.Fatal(perr, serr)
+		}
+		if err := f.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.End(); err != nil {
+		t.Fatal(err)
+	}
+	auth := e.records(event.LogTypeAuthentication)
+	if len(auth) != 1 || auth[0]["protocol"] != "IMAP" || auth[0]["auth_failed_reason"] != "InvalidPassword" || auth[0]["source_ip"] != "198.51.100.7" {
+		t.Errorf("records %v", auth)
+	}
+	if st := f.Stats(); st.Written != 1 || st.Parser.Unresolved != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -62,8 +62,18 @@ func (f *LogFeeder) Feed(line []byte) (parseErr, storeErr error) {
 	return parseErr, storeErr
 }
 
-// Flush ends the input and writes what is pending.
+// Flush writes the records of the lines fed so far. Parser state is kept:
+// a failed login whose login process has not logged its line yet (it does
+// after the auth failure delay) stays pending, so a follower of a live log
+// can Flush whenever it has caught up.
 func (f *LogFeeder) Flush() error {
+	return f.write()
+}
+
+// End ends the input (the end of a file read once): failed logins still
+// waiting for their login process's line are dropped and counted in
+// Stats().Parser.Unresolved, and the rest is written.
+func (f *LogFeeder) End() error {
 	f.pending = f.p.Flush(f.pending)
 	return f.write()
 }
@@ -143,7 +153,7 @@ func (h *Handler) IngestLog(ctx context.Context, r io.Reader, opts LogOptions) (
 			return f.Stats(), fmt.Errorf("reading Dovecot log: line %d: %w", lineNo+1, err)
 		}
 	}
-	if err := f.Flush(); err != nil {
+	if err := f.End(); err != nil {
 		return f.Stats(), fmt.Errorf("storing records of the Dovecot log: %w", err)
 	}
 	return f.Stats(), nil
