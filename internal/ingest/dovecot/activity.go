@@ -87,10 +87,11 @@ type Activity struct {
 	// which do not know the folder: "session\x00action".
 	SummaryKey string
 
-	Session  string // Dovecot session id, "" when unknown (SMTP AUTH via Postfix)
-	Service  string // Dovecot service: imap, pop3, lmtp, smtp, submission
-	Login    string // the login as typed (auth) or the mailbox user (mailbox)
-	SourceIP string
+	Session   string // Dovecot session id, "" when unknown (SMTP AUTH via Postfix)
+	Service   string // Dovecot service: imap, pop3, lmtp, smtp, submission
+	Login     string // the login as typed (auth) or the mailbox user (mailbox)
+	SourceIP  string
+	UserAgent string // the client's IMAP ID name/version, "" when it sent none
 
 	// Authentication.
 	Success    bool
@@ -223,6 +224,7 @@ func (a *Activity) Record(id Identity) (mailserver.Record, error) {
 			User:            a.Login,
 			Protocol:        event.Protocol(Protocol(a.Service)),
 			SourceIP:        a.SourceIP,
+			UserAgent:       a.UserAgent,
 			Method:          "basic",
 			AuthSuccessful:  a.Success,
 		}
@@ -252,6 +254,7 @@ func (a *Activity) Record(id Identity) (mailserver.Record, error) {
 			UserID:          id.UserID,
 			Protocol:        event.Protocol(Protocol(a.Service)),
 			SourceIP:        a.SourceIP,
+			UserAgent:       a.UserAgent,
 			Action:          a.Action,
 			OwnerID:         id.UserID,
 			ObjectType:      a.ObjectType,

@@ -64,6 +64,7 @@
 //	lmtp(u)<pid><S>: msgid=<id>: saved mail to INBOX                 delivery (IncomingEmail)
 //	pop3(u)<pid><S>: Disconnected: Logged out top=a/b, retr=c/d, ... read / read_summary
 //	imap(u)<pid><S>: Disconnected: Logged out ... hdr_count=h ... body_count=b ...
+//	imap(u)<pid><S>: ID sent: name=N, version=V                      user_agent (imap_id_log)
 //
 // A failure line waits for its login process's line (which names the
 // protocol); failures whose line never comes are counted, not recorded.
@@ -84,4 +85,8 @@
 //     (RFC 5092), else <mailbox>;SEQ=<set> for sequence-number commands.
 //   - POP3 records carry protocol "POP3" and LMTP deliveries "IncomingEmail"
 //     (internal/access explains POP3).
+//   - user_agent is the client's IMAP ID "name/version" (the ID command in
+//     the exporter, "ID sent:" with imap_id_log in the log) on the mailbox
+//     records that follow it in the session; Dovecot tells nothing of the
+//     kind for authentication, so those carry "".
 package dovecot

@@ -616,3 +616,46 @@ func TestRecordsValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestUserAgent(t *testing.T) {
+	for in, want := range map[string]string{
+		`("name" "Thunderbird" "version" "115.11.0")`: "Thunderbird/115.11.0",
+		`("name" "curl")`:                             "curl",
+		`NIL`:                                         "",
+		`("version" "1.0" "name" NIL)`:                "1.0",
+		`name=K-9 Mail, version=6.8, os=Android`:      "K-9 Mail/6.8",
+	} {
+		if got := idUserAgent(in); got != want {
+			t.Errorf("idUserAgent(%s) = %q, want %q", in, got, want)
+		}
+	}
+	// Exporter: the ID command names the agent of the session's records.
+	tr := NewTranslator(0)
+	cmd := func(name, args string) []Activity {
+		acts, _ := tr.Translate(nil, &Event{Name: "imap_command_finished", End: time.Unix(1, 0), Fields: Fields{
+			Session: "S", User: "a@example.test", CmdTag: "A1", CmdName: flex(name), CmdArgs: flex(args),
+			TaggedReplyState: "OK", Mailbox: "INBOX",
+		}})
+		return acts
+	}
+	cmd("ID", `("name" "Thunderbird" "version" "115.11.0")`)
+	if acts := cmd("SELECT", "INBOX"); len(acts) != 1 || acts[0].UserAgent != "Thunderbird/115.11.0" {
+		t.Errorf("SELECT after ID: %+v", acts)
+	}
+	// Log (imap_id_log): the same for the mail_log lines that follow.
+	p := NewParser(ParserOptions{Location: time.UTC})
+	var acts []Activity
+	for _, l := range []string{
+		"2026-11-22T18:26:58 imap(alice@example.test)<1><S>: Info: ID sent: name=Thunderbird, version=115.11.0",
+		"2026-11-22T18:26:58 imap(alice@example.test)<1><S>: Info: Mailbox created: Projects",
+	} {
+		acts, _ = p.ParseLine(acts, []byte(l))
+	}
+	if len(acts) != 1 || acts[0].UserAgent != "Thunderbird/115.11.0" {
+		t.Errorf("log activities %+v", acts)
+	}
+	rec, err := acts[0].Record(testIdentity("alice@example.test"))
+	if err != nil || !bytes.Contains(rec.JSON, []byte(`"user_agent":"Thunderbird/115.11.0"`)) {
+		t.Errorf("record %s, %v", rec.JSON, err)
+	}
+}

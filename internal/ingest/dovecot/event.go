@@ -141,7 +141,8 @@ type evSession struct {
 	auths  int    // auth_request_finished seen
 	// pending is a failed attempt waiting for its passdb result, which the
 	// exporter may post after auth_request_finished (both end at once).
-	pending *Activity
+	pending   *Activity
+	userAgent string // from the IMAP ID command
 }
 
 // NewTranslator returns a translator remembering up to maxSessions
@@ -248,8 +249,20 @@ func (t *Translator) Translate(dst []Activity, ev *Event) (out []Activity, used 
 		}
 		return append(dst, a), true
 	case "imap_command_finished":
+		// The client's IMAP ID (RFC 2971), when it sent one after login,
+		// is the session's user_agent.
+		ua := ""
+		if session != "" {
+			t.mu.Lock()
+			s := t.sessions.get(session)
+			if strings.EqualFold(string(f.CmdName), "ID") && f.TaggedReplyState == "OK" {
+				s.userAgent = idUserAgent(string(f.CmdArgs))
+			}
+			ua = s.userAgent
+			t.mu.Unlock()
+		}
 		n := len(dst)
-		dst = imapCommand(dst, ev)
+		dst = imapCommand(dst, ev, ua)
 		return dst, len(dst) > n
 	case "mail_delivery_finished":
 		user := string(f.User)

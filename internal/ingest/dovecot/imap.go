@@ -32,7 +32,7 @@ import (
 // A command answered BAD (a syntax error: nothing was attempted) or not
 // answered at all yields nothing; NO yields records with action_allowed
 // false. The UID variants are the same commands.
-func imapCommand(dst []Activity, ev *Event) []Activity {
+func imapCommand(dst []Activity, ev *Event, userAgent string) []Activity {
 	f := &ev.Fields
 	state := strings.ToUpper(string(f.TaggedReplyState))
 	if state != "OK" && state != "NO" {
@@ -55,7 +55,7 @@ func imapCommand(dst []Activity, ev *Event) []Activity {
 	mailbox := string(f.Mailbox)
 	base := Activity{
 		Kind: KindMailbox, Time: ev.End, Session: session, Service: "imap",
-		Login: user, SourceIP: string(f.RemoteIP), Allowed: state == "OK",
+		Login: user, SourceIP: string(f.RemoteIP), Allowed: state == "OK", UserAgent: userAgent,
 	}
 	// Ids of command records: the command (tag and start time make it
 	// unique within the session) and the record's place among its records.
@@ -302,4 +302,46 @@ func decodeMailbox(s string) string {
 		b.WriteString(string(utf16.Decode(u)))
 	}
 	return b.String()
+}
+
+// idUserAgent makes a user agent of IMAP ID parameters, as cmd_args shows
+// them (("name" "Thunderbird" "version" "115.11.0")) or as Dovecot's
+// imap_id_log writes them (name=Thunderbird, version=115.11.0): "name/
+// version", or whichever of the two is there. NIL and empty give "".
+func idUserAgent(args string) string {
+	var name, version string
+	if strings.Contains(args, "=") && !strings.HasPrefix(strings.TrimSpace(args), "(") {
+		for _, part := range strings.Split(args, ", ") {
+			k, v, _ := strings.Cut(part, "=")
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "name":
+				name = v
+			case "version":
+				version = v
+			}
+		}
+	} else {
+		toks := imapTokens(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(args), "("), ")"))
+		for i := 0; i+1 < len(toks); i += 2 {
+			switch strings.ToLower(toks[i]) {
+			case "name":
+				name = toks[i+1]
+			case "version":
+				version = toks[i+1]
+			}
+		}
+	}
+	if strings.EqualFold(name, "NIL") {
+		name = ""
+	}
+	if strings.EqualFold(version, "NIL") {
+		version = ""
+	}
+	switch {
+	case name != "" && version != "":
+		return clip(name+"/"+version, 256)
+	case name != "":
+		return clip(name, 256)
+	}
+	return clip(version, 256)
 }

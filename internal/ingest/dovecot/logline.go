@@ -58,11 +58,12 @@ type Parser struct {
 }
 
 type logSession struct {
-	service  string
-	ip       string
-	outcomes int        // authentication outcomes emitted
-	failures int        // failed attempts seen (emitted or pending)
-	pending  []Activity // failures waiting for the login process's line
+	service   string
+	ip        string
+	userAgent string     // imap_id_log "ID sent: name=..., version=..."
+	outcomes  int        // authentication outcomes emitted
+	failures  int        // failed attempts seen (emitted or pending)
+	pending   []Activity // failures waiting for the login process's line
 	// policyDown: Dovecot could not reach the policy server for this
 	// session, which explains an otherwise unexplained failure.
 	policyDown bool
@@ -434,9 +435,13 @@ func (p *Parser) mailLine(dst []Activity, ts time.Time, line string, pr prefix, 
 			ip = *v
 		}
 	}
+	if rest, ok := strings.CutPrefix(msg, "ID sent: "); ok {
+		st.userAgent = idUserAgent(rest)
+		return dst, true
+	}
 	base := Activity{
 		Kind: KindMailbox, Time: ts, Session: session, Service: pr.service,
-		Login: user, SourceIP: ip, Allowed: true,
+		Login: user, SourceIP: ip, Allowed: true, UserAgent: st.userAgent,
 	}
 	k := 0
 	add := func(action event.MailboxAction, obj event.ObjectType, folder, item string) *Activity {

@@ -69,6 +69,7 @@ auth_policy_reject_on_fail = %s
 
 # Log lines mailtrail reads to catch up on events lost while it was down.
 auth_verbose = yes
+imap_id_log = name version
 mail_plugins = $mail_plugins notify mail_log
 plugin {
   mail_log_events = delete undelete expunge copy mailbox_delete mailbox_rename flag_change save mailbox_create
