@@ -620,10 +620,10 @@ func TestRecordsValidate(t *testing.T) {
 func TestUserAgent(t *testing.T) {
 	for in, want := range map[string]string{
 		`("name" "Thunderbird" "version" "115.11.0")`: "Thunderbird/115.11.0",
-		`("name" "curl")`:                             "curl",
-		`NIL`:                                         "",
-		`("version" "1.0" "name" NIL)`:                "1.0",
-		`name=K-9 Mail, version=6.8, os=Android`:      "K-9 Mail/6.8",
+		`("name" "curl")`:                        "curl",
+		`NIL`:                                    "",
+		`("version" "1.0" "name" NIL)`:           "1.0",
+		`name=K-9 Mail, version=6.8, os=Android`: "K-9 Mail/6.8",
 	} {
 		if got := idUserAgent(in); got != want {
 			t.Errorf("idUserAgent(%s) = %q, want %q", in, got, want)
