@@ -63,13 +63,35 @@
 //	imap(u)<pid><S>: Mailbox created: X | Mailbox renamed: A -> B | Mailbox deleted: X
 //	lmtp(u)<pid><S>: msgid=<id>: saved mail to INBOX                 delivery (IncomingEmail)
 //	pop3(u)<pid><S>: Disconnected: Logged out top=a/b, retr=c/d, ... read / read_summary
-//	imap(u)<pid><S>: Disconnected: Logged out ... hdr_count=h ... body_count=b ...
+//	imap(u)<pid><S>: Disconnected: Logged out ... hdr_count=h ... body_count=b ...  read_summary / read on "/"
 //	imap(u)<pid><S>: ID sent: name=N, version=V                      user_agent (imap_id_log)
 //
 // A failure line waits for its login process's line (which names the
 // protocol); failures whose line never comes are counted, not recorded.
 // The exporter's JSON copies in the log ("stats: Info: {...}") are ignored:
 // the text lines say the same.
+//
+// # IMAP commands (exporter imap_command_finished)
+//
+//	SELECT, EXAMINE, STATUS, SEARCH, SORT, THREAD   read_summary Folder
+//	LIST, LSUB, XLIST                               read_hierarchy Folder "/"
+//	FETCH with a body part (BODY[], RFC822...)      read Message
+//	FETCH of flags, envelope, sizes only            read_summary Message
+//	APPEND                                          create Message (UID from APPENDUID)
+//	STORE \Seen (+ or -)                            update_read_state Message
+//	STORE +FLAGS/FLAGS \Deleted                     delete Message
+//	STORE other flags or keywords, -FLAGS \Deleted  update Message
+//	COPY / MOVE                                     copy / move Message in the source folder,
+//	                                                and copy_to / move_to Folder (destination)
+//	EXPUNGE                                         delete Message
+//	CREATE / RENAME / DELETE                        create / update / delete Folder
+//	GETACL, MYRIGHTS, LISTRIGHTS                    read_permissions Folder
+//	SETACL, DELETEACL                               update_permissions Folder
+//	ID                                              (sets the session's user_agent)
+//
+// UID variants are the same commands. A command answered NO gives records
+// with action_allowed false; BAD (nothing attempted) and every other
+// command give none.
 //
 // # Mapping choices
 //
