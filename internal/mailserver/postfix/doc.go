@@ -66,9 +66,8 @@
 // this with the port it listens on):
 //
 //	# main.cf
+//	# relay protection stays in smtpd_relay_restrictions (Postfix >= 2.10)
 //	smtpd_recipient_restrictions =
-//	    permit_mynetworks,
-//	    reject_unauth_destination,
 //	    check_policy_service { inet:127.0.0.1:PORT, timeout=10s, default_action=DEFER_IF_PERMIT }
 //	smtpd_end_of_data_restrictions =
 //	    check_policy_service { inet:127.0.0.1:PORT, timeout=10s, default_action=DEFER_IF_PERMIT }
@@ -79,7 +78,11 @@
 //	# master.cf: the server is reached by TCP, not spawned, so policy_time_limit
 //	# (for spawn(8)-run policy daemons) does not apply.
 //
-// The per-service form { inet:..., timeout=, default_action= } needs
+// Do not put reject_unauth_destination in smtpd_recipient_restrictions: it
+// refuses authenticated submission to remote domains ("Relay access
+// denied", seen against the real Postfix 3.7); and a permit_* that matches
+// authenticated clients ahead of the check ends the evaluation before the
+// rules are asked. The per-service form { inet:..., timeout=, default_action= } needs
 // Postfix 3.0 or later; older versions take the plain
 // "check_policy_service inet:127.0.0.1:PORT" and the smtpd_policy_service_*
 // parameters. The submission service (master.cf, port 587) needs the

@@ -20,8 +20,7 @@ type SnippetOptions struct {
 }
 
 // MainCF returns the main.cf lines that make Postfix ask the policy server
-// (for `mailtrail config postfix`). The recipient restrictions keep
-// Postfix's own relay protection ahead of the policy check.
+// (for `mailtrail config postfix`).
 func MainCF(o SnippetOptions) (string, error) {
 	if _, _, err := net.SplitHostPort(o.PolicyAddr); err != nil {
 		return "", fmt.Errorf("policy address %q: %w", o.PolicyAddr, err)
@@ -36,7 +35,14 @@ func MainCF(o SnippetOptions) (string, error) {
 	svc := fmt.Sprintf("check_policy_service { inet:%s, timeout=%s, default_action=%s }", o.PolicyAddr, o.Timeout, def)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# mailtrail: WorkMail access control rules for SMTP submission (policy delegation)\n")
-	fmt.Fprintf(&b, "smtpd_recipient_restrictions =\n    permit_mynetworks,\n    reject_unauth_destination,\n    %s\n", svc)
+	// Relay protection stays in smtpd_relay_restrictions (Postfix >= 2.10):
+	// a reject_unauth_destination here would refuse authenticated
+	// submission to remote domains, and a permit_* ahead of the check would
+	// end the evaluation before the rules are asked.
+	b.WriteString("# relay protection stays in smtpd_relay_restrictions (default: permit_mynetworks,\n")
+	b.WriteString("# permit_sasl_authenticated, defer_unauth_destination). With restrictions of your own here,\n")
+	b.WriteString("# put the check before any permit_* that matches authenticated clients.\n")
+	fmt.Fprintf(&b, "smtpd_recipient_restrictions =\n    %s\n", svc)
 	fmt.Fprintf(&b, "smtpd_end_of_data_restrictions =\n    %s\n", svc)
 	fmt.Fprintf(&b, "smtpd_policy_service_max_idle = 300s\nsmtpd_policy_service_max_ttl = 1000s\n")
 	fmt.Fprintf(&b, "smtpd_policy_service_timeout = %s\nsmtpd_policy_service_default_action = %s\n", o.Timeout, def)
