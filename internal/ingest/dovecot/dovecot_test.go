@@ -456,6 +456,7 @@ func TestParseEventErrors(t *testing.T) {
 		{`{"hostname":"vm","end_time":"2026-11-22T18:25:52Z"}`, `missing "event"`},
 		{`{"event":"x"}`, `no "end_time"`},
 		{`{"event":"x","end_time":"yesterday"}`, "end_time"},
+		{`{"event":"x","end_time":"0001-01-01T00:00:00Z"}`, "before 1970"},
 		{`{"event":"x","end_time":"2026-11-22T18:25:52Z","fields":{"session":{}}}`, "session"},
 		{`{"event":"x","end_time":"2026-11-22T18:25:52Z","fields":[]}`, "fields"},
 	}

@@ -115,6 +115,9 @@ func parseEventTime(s string) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, fmt.Errorf("%q is not RFC 3339", s)
 		}
+		if t.Year() < 1970 {
+			return time.Time{}, fmt.Errorf("%q is before 1970", s)
+		}
 		return t, nil
 	}
 	// format_args = time-unix: seconds with a fraction.

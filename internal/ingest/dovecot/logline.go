@@ -183,7 +183,8 @@ func (p *Parser) timestamp(s string) (time.Time, string, error) {
 		} else {
 			t, err = time.ParseInLocation("2006-01-02T15:04:05.999999999", stamp, p.opts.Location)
 		}
-		if err != nil {
+		if err != nil || t.Year() < 1970 {
+			// Records carry epoch milliseconds: nothing before 1970.
 			return time.Time{}, "", fmt.Errorf("%w: bad timestamp %q", ErrNotDovecot, s[:end])
 		}
 		return t, strings.TrimLeft(s[end:], " "), nil
