@@ -68,7 +68,13 @@
 //     expired after acceptance, and per local recipient refused at RCPT TO
 //     with a 5xx ("NOQUEUE: reject: RCPT ... to=<local>": unknown user,
 //     policy rejects). Relay refusals name no local recipient and produce
-//     nothing. bouncedRecipient = {emailAddress, reason, status (DSN)}.
+//     nothing. A RCPT reject is held until its smtpd session's
+//     "disconnect from ... auth=N" line: in a session that authenticated
+//     it is a refused submission (mailtrail's own policy deny among them),
+//     recorded by the ACCESS_CONTROL_LOGS record and not as an inbound
+//     bounce; a session without a disconnect line within PendingTTL counts
+//     as unauthenticated. bouncedRecipient = {emailAddress, reason, status
+//     (DSN)}.
 //   - OUTGOING_EMAIL_SUBMITTED: once per authenticated submission
 //     (recipients, from = envelope sender, sender = the authenticated
 //     user's address when it differs: send-as), emitted like

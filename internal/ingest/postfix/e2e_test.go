@@ -327,6 +327,10 @@ postlog   unix-dgram n - n - 1 postlogd
 			t.Errorf("missing %q", w)
 		}
 	}
+	// bob's refused submission is no inbound bounce for alice.
+	if have["INCOMING_EMAIL_BOUNCED alice@example.test"] {
+		t.Error("bob's denied submission reported as INCOMING_EMAIL_BOUNCED for alice")
+	}
 	if t.Failed() {
 		log, _ := os.ReadFile(maillog)
 		t.Logf("maillog:\n%s", log)

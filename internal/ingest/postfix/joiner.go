@@ -55,6 +55,24 @@ type Joiner struct {
 	head, tail *message
 	now        time.Time // latest log time seen
 	out        []Output
+	// sessions hold RCPT rejects of smtpd sessions until their disconnect
+	// line tells whether the client had authenticated, by session key.
+	sessions  map[string]*session
+	lastSweep time.Time
+}
+
+// session is an smtpd session with RCPT rejects waiting for its
+// disconnect line.
+type session struct {
+	rejects []Entry
+	offs    []int64
+	last    time.Time
+}
+
+// sessionKey identifies an smtpd session: one smtpd process serves one
+// client at a time.
+func sessionKey(e *Entry) string {
+	return e.Host + "\x00" + e.Program + "\x00" + strconv.Itoa(e.PID)
 }
 
 type message struct {
@@ -89,11 +107,12 @@ func NewJoiner(cfg JoinerConfig) *Joiner {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Joiner{cfg: cfg, log: cfg.Logger, pending: map[string]*message{}}
+	return &Joiner{cfg: cfg, log: cfg.Logger, pending: map[string]*message{}, sessions: map[string]*session{}}
 }
 
-// Pending is the number of messages held.
-func (j *Joiner) Pending() int { return len(j.pending) }
+// Pending is the number of messages (and smtpd sessions with rejects)
+// held.
+func (j *Joiner) Pending() int { return len(j.pending) + len(j.sessions) }
 
 // LowWater returns the smallest source offset of a pending message's first
 // line, or cur when no pending message has a known offset: re-reading from
@@ -105,6 +124,11 @@ func (j *Joiner) LowWater(cur int64) int64 {
 			lw = m.offset
 		}
 	}
+	for _, s := range j.sessions {
+		if o := s.offs[0]; o >= 0 && o < lw {
+			lw = o
+		}
+	}
 	return lw
 }
 
@@ -113,6 +137,11 @@ func (j *Joiner) LowWater(cur int64) int64 {
 func (j *Joiner) ForgetOffsets() {
 	for m := j.head; m != nil; m = m.next {
 		m.offset = -1
+	}
+	for _, s := range j.sessions {
+		for i := range s.offs {
+			s.offs[i] = -1
+		}
 	}
 }
 
@@ -165,7 +194,30 @@ func (j *Joiner) Add(e *Entry, off int64) []Output {
 			j.drop(m) // not accepted: nothing was received or submitted
 		}
 	case KindNoQueueReject:
-		j.noQueueReject(e, off)
+		// Held until the session's disconnect line: a reject in an
+		// authenticated session is a refused submission, not inbound mail.
+		k := sessionKey(e)
+		s := j.sessions[k]
+		if s == nil {
+			if len(j.sessions) >= j.cfg.MaxPending {
+				j.flushSessions(time.Time{})
+			}
+			s = &session{}
+			j.sessions[k] = s
+		}
+		s.rejects = append(s.rejects, *e)
+		s.offs = append(s.offs, off)
+		s.last = e.Time
+	case KindDisconnect:
+		k := sessionKey(e)
+		if s := j.sessions[k]; s != nil {
+			delete(j.sessions, k)
+			if !e.Authenticated {
+				for i := range s.rejects {
+					j.noQueueReject(&s.rejects[i], off)
+				}
+			}
+		}
 	case KindAuthFailed:
 		j.authRecord(e, false, off)
 	}
@@ -182,6 +234,7 @@ func (j *Joiner) Flush() []Output {
 		j.drop(m)
 		m = next
 	}
+	j.flushSessions(time.Time{})
 	return j.out
 }
 
@@ -206,7 +259,24 @@ func (j *Joiner) get(qid string, e *Entry, off int64) *message {
 	return m
 }
 
+// flushSessions emits the rejects of sessions not heard of since before
+// (all of them for the zero time) as unauthenticated.
+func (j *Joiner) flushSessions(before time.Time) {
+	for k, s := range j.sessions {
+		if before.IsZero() || s.last.Before(before) {
+			delete(j.sessions, k)
+			for i := range s.rejects {
+				j.noQueueReject(&s.rejects[i], s.offs[i])
+			}
+		}
+	}
+}
+
 func (j *Joiner) expire() {
+	if j.now.Sub(j.lastSweep) >= time.Minute {
+		j.lastSweep = j.now
+		j.flushSessions(j.now.Add(-j.cfg.PendingTTL))
+	}
 	for m := j.head; m != nil && j.now.Sub(m.last) > j.cfg.PendingTTL; m = j.head {
 		j.head1(m, m.offset, true)
 		j.drop(m)

@@ -146,3 +146,22 @@ func TestJoinNoAuthRecordsAndRejected(t *testing.T) {
 	)
 	eq(t, got)
 }
+
+// A reject in a session that authenticated is a refused submission (our
+// policy's deny, a relay refusal): no INCOMING_EMAIL_BOUNCED. The disconnect
+// line tells (auth=1); without one, the reject counts as inbound.
+func TestJoinRejectsNeedTheSession(t *testing.T) {
+	e := newEnv(t)
+	got := joinLines(t, e, JoinerConfig{NoAuthRecords: true},
+		"Nov 22 10:00:00 mx postfix/submission/smtpd[7]: connect from h[192.0.2.1]",
+		"Nov 22 10:00:01 mx postfix/submission/smtpd[7]: NOQUEUE: reject: RCPT from h[192.0.2.1]: 550 5.7.1 <alice@example.test>: Recipient address rejected: Sending denied; from=<bob@example.test> to=<alice@example.test> proto=ESMTP helo=<h>",
+		"Nov 22 10:00:01 mx postfix/smtpd[8]: NOQUEUE: reject: RCPT from x[198.51.100.1]: 550 5.1.1 <nosuch@example.test>: Recipient address rejected: User unknown; from=<s@r> to=<nosuch@example.test> proto=ESMTP helo=<x>",
+		"Nov 22 10:00:02 mx postfix/submission/smtpd[7]: disconnect from h[192.0.2.1] ehlo=1 auth=1 mail=1 rcpt=0/1 quit=1 commands=4/5",
+		"Nov 22 10:00:03 mx postfix/smtpd[8]: disconnect from x[198.51.100.1] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4",
+		"Nov 22 10:00:04 mx postfix/smtpd[9]: NOQUEUE: reject: RCPT from y[198.51.100.2]: 550 5.1.1 <ghost@example.test>: Recipient address rejected: User unknown; from=<s@r> to=<ghost@example.test> proto=ESMTP helo=<y>",
+	)
+	eq(t, got,
+		"INCOMING_EMAIL_BOUNCED nosuch@example.test 5.1.1 @acme",
+		"flush:INCOMING_EMAIL_BOUNCED ghost@example.test 5.1.1 @acme",
+	)
+}

@@ -191,6 +191,7 @@ const (
 	KindRejected                  // cleanup "QID: reject|milter-reject|discard: ..." (message not accepted)
 	KindNoQueueReject             // smtpd "NOQUEUE: reject: RCPT from host[ip]: CODE DSN <r>: reason; from=<s> to=<r> ..."
 	KindAuthFailed                // smtpd "warning: host[ip]: SASL M authentication failed: reason[, sasl_username=u]"
+	KindDisconnect                // smtpd "disconnect from host[ip] ehlo=1 auth=1 ... commands=N"
 )
 
 // Entry is a Postfix log line with its message decoded.
@@ -209,6 +210,7 @@ type Entry struct {
 	Reason               string // KindDelivery (text in parentheses), KindNoQueueReject, KindAuthFailed, KindRejected
 	Code                 string // KindNoQueueReject: SMTP reply code
 	NewQueueID           string // KindBounceNote
+	Authenticated        bool   // KindDisconnect: the session had a successful AUTH (auth=N, N > 0)
 }
 
 // Parse decodes the message of a line from a Postfix daemon. A line that is
@@ -225,6 +227,18 @@ func Parse(l Line) (Entry, error) {
 		}
 		if rest, ok := strings.CutPrefix(msg, "warning: "); ok && strings.Contains(rest, " authentication failed") {
 			return e, parseAuthFailed(&e, rest)
+		}
+		if rest, ok := strings.CutPrefix(msg, "disconnect from "); ok {
+			e.Kind = KindDisconnect
+			client, counts, _ := strings.Cut(rest, " ")
+			e.ClientHost, e.ClientIP = hostIP(client)
+			for _, f := range strings.Fields(counts) {
+				if v, ok := strings.CutPrefix(f, "auth="); ok {
+					ok, _, _ := strings.Cut(v, "/")
+					e.Authenticated = ok != "" && ok != "0"
+				}
+			}
+			return e, nil
 		}
 	}
 	colon := strings.Index(msg, ": ")

@@ -84,6 +84,10 @@ func TestParseMessages(t *testing.T) {
 		{prog: "postfix/smtpd", msg: "warning: hostname nope does not resolve", want: Entry{Kind: KindOther}},
 		{prog: "postfix/smtpd", msg: "statistics: max connection rate 1/60s", want: Entry{Kind: KindOther}},
 		{prog: "postfix/smtpd", msg: "connect from localhost[127.0.0.1]", want: Entry{Kind: KindOther}},
+		{prog: "postfix/submission/smtpd", msg: "disconnect from localhost[127.0.0.1] ehlo=1 auth=1 mail=1 rcpt=0/1 quit=1 commands=4/5",
+			want: Entry{Kind: KindDisconnect, ClientHost: "localhost", ClientIP: "127.0.0.1", Authenticated: true}},
+		{prog: "postfix/submission/smtpd", msg: "disconnect from localhost[127.0.0.1] ehlo=1 auth=0/1 quit=1 commands=2/3",
+			want: Entry{Kind: KindDisconnect, ClientHost: "localhost", ClientIP: "127.0.0.1"}},
 		{prog: "dovecot", msg: "D0AC09881D6: to=<x>, status=sent", want: Entry{Kind: KindDelivery, QueueID: "D0AC09881D6", To: "x", Status: "sent"}},
 	}
 	for _, tt := range tests {
