@@ -129,3 +129,27 @@ func TestFeederFlushKeepsPending(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestDisabledUser: a deregistered user is refused before the rules (which
+// would allow POP3) and the failed login says why.
+func TestDisabledUser(t *testing.T) {
+	e := newEnv(t, "")
+	if _, err := e.dir.DeregisterUser(acct, e.org.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"login":"bob@example.test","protocol":"pop3","remote":"192.0.2.1","session_id":"D1"}`
+	if code, msg := e.post(PolicyPath+"?command=allow", []byte(body), nil); code != 200 || msg != `{"status":-1,"msg":"account disabled"}` {
+		t.Errorf("allow: HTTP %d %s", code, msg)
+	}
+	report := strings.Replace(body, `}`, `,"success":false,"policy_reject":true}`, 1)
+	if code, msg := e.post(PolicyPath+"?command=report", []byte(report), nil); code != 200 {
+		t.Errorf("report: HTTP %d %s", code, msg)
+	}
+	auth := e.records(event.LogTypeAuthentication)
+	if len(auth) != 1 || auth[0]["auth_failed_reason"] != "UserDisabled" || auth[0]["user_id"] != e.bob.ID {
+		t.Errorf("records %v", auth)
+	}
+	if n := len(e.records(event.LogTypeAccessControl)); n != 0 {
+		t.Errorf("%d access control records, want 0 (no rule was evaluated)", n)
+	}
+}

@@ -24,11 +24,14 @@
 // _after_auth, Dovecot asks twice per successful attempt (allow, allow,
 // report); the second allow is answered but recorded only if the decision
 // changed. A login no organization claims is allowed unrecorded (the passdb
-// decides; mailtrail has no rules for it). LMTP is never evaluated.
+// decides; mailtrail has no rules for it). A deregistered (disabled) WorkMail
+// user is refused with "account disabled" before any rule is evaluated. LMTP
+// is never evaluated.
 //
 // report: one AUTHENTICATION_LOGS record per attempt (user as typed,
 // user_id when known, protocol, source_ip, method basic, auth_successful,
-// auth_failed_reason: AccessDenied after a policy refusal, InvalidPassword
+// auth_failed_reason: AccessDenied after a policy refusal (UserDisabled for
+// a disabled user), InvalidPassword
 // or UnknownUser when the exporter already told the passdb result, else
 // InvalidCredentials). The record's request_id is the one the exporter's
 // auth_request_finished and the log's Login/failure line give the same

@@ -143,7 +143,10 @@ type policyResponse struct {
 	Msg    string `json:"msg"`
 }
 
-var okResponse = []byte(`{"status":0,"msg":""}`)
+var (
+	okResponse       = []byte(`{"status":0,"msg":""}`)
+	disabledResponse = []byte(`{"status":-1,"msg":"account disabled"}`)
+)
 
 func (h *Handler) servePolicy(w http.ResponseWriter, r *http.Request) {
 	body, ok := h.readRequest(w, r)
@@ -189,6 +192,14 @@ func (h *Handler) allow(w http.ResponseWriter, req *ingest.PolicyRequest) {
 		h.st.unrouted.Add(1)
 		h.st.policyAllow.Add(1)
 		writeJSON(w, okResponse)
+		return
+	}
+	if user.ID != "" && !user.Enabled() {
+		// A deregistered WorkMail user has no mailbox to log in to: refused
+		// before any rule (no rule was evaluated, so no access control
+		// record; the report records the failed login as UserDisabled).
+		h.st.policyDeny.Add(1)
+		writeJSON(w, disabledResponse)
 		return
 	}
 	d, err := h.cfg.Rules.Evaluate(h.cfg.Account, o.ID, access.Request{
@@ -287,6 +298,11 @@ func (h *Handler) report(w http.ResponseWriter, req *ingest.PolicyRequest) {
 	h.mu.Unlock()
 	h.st.policyReport.Add(1)
 	act := req.ReportActivity(n, now, h.tr.PassdbResult(req.SessionID))
+	if !act.Success && req.PolicyReject {
+		if _, u, ok := h.resolve(req.Login); ok && u.ID != "" && !u.Enabled() {
+			act.FailReason = ingest.ReasonUserDisabled
+		}
+	}
 	if _, err := h.store([]ingest.Activity{act}, true); err != nil {
 		h.log.Error("storing authentication record", "login", req.Login, "err", err)
 		h.fail(w, http.StatusServiceUnavailable, "policy: storing the authentication record failed")
