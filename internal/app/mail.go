@@ -182,6 +182,10 @@ func startMail(cfg Config, st *store.Store, api *cwlogs.Server, auth cwlogs.Auth
 			Directory: m.dir,
 			Sink:      m.sink,
 			Logger:    cfg.Logger,
+			// With the Dovecot endpoints on, Dovecot's policy report records
+			// every SMTP AUTH (Postfix SASL goes through Dovecot): the log's
+			// copy would be a second record of the same attempt.
+			Join: postfixlog.JoinerConfig{NoAuthRecords: cfg.Mail.Dovecot},
 		})
 		if err != nil {
 			m.close(context.Background())

@@ -204,10 +204,15 @@ EOF
   doveconf -c "$T/dovecot.conf" -n > "$T/doveconf.out" 2> "$T/doveconf.err" || {
     echo "rig: doveconf rejects $T/dovecot.conf:" >&2; cat "$T/doveconf.err" >&2; exit 1; }
   touch "$T/running"
-  dovecot -c "$T/dovecot.conf"
-  postfix -c "$T/postfix" check
-  postfix -c "$T/postfix" start 2> "$T/logs/postfix-start.err" || {
-    cat "$T/logs/postfix-start.err" >&2; exit 1; }
+  # The daemons must not keep the caller's stdout and stderr open (a caller
+  # reading them to the end would wait for ever): their start-up output goes
+  # to a file.
+  dovecot -c "$T/dovecot.conf" < /dev/null > "$T/logs/start.out" 2>&1 || {
+    cat "$T/logs/start.out" >&2; exit 1; }
+  postfix -c "$T/postfix" check < /dev/null >> "$T/logs/start.out" 2>&1 || {
+    cat "$T/logs/start.out" >&2; exit 1; }
+  postfix -c "$T/postfix" start < /dev/null >> "$T/logs/start.out" 2>&1 || {
+    cat "$T/logs/start.out" >&2; exit 1; }
   # Wait until every listener accepts (at most ~10 s).
   for port in $IMAP_PORT $POP3_PORT $LMTP_PORT $AUTH_PORT $MX_PORT $SUBMISSION_PORT; do
     i=0
