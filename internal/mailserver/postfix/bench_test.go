@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -61,4 +62,32 @@ func BenchmarkReadRequest(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// New transactions from 16 concurrent Postfix connections: the store's
+// group commit shares one fsync among the records waiting for it.
+func BenchmarkPolicyNewTransactionParallel(b *testing.B) {
+	e := newEnv(b, nil)
+	blk := capturedBlocks(b)[4]
+	var seq atomic.Int64
+	b.SetParallelism(8) // 8 × GOMAXPROCS connections
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := e.dial(b)
+		br := bufio.NewReader(c)
+		for pb.Next() {
+			req := strings.Replace(blk, "instance=", fmt.Sprintf("instance=p%d.", seq.Add(1)), 1)
+			if _, err := io.WriteString(c, req); err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := br.ReadString('\n'); err != nil {
+				b.Error(err)
+				return
+			}
+			br.ReadString('\n')
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
 }
