@@ -1,14 +1,17 @@
 package dovecot
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mailtrail/mailtrail/internal/event"
+	ingest "github.com/mailtrail/mailtrail/internal/ingest/dovecot"
 )
 
 // TestConcurrentPathsOneRecord: the policy report and the exporter's
@@ -151,5 +154,31 @@ func TestDisabledUser(t *testing.T) {
 	}
 	if n := len(e.records(event.LogTypeAccessControl)); n != 0 {
 		t.Errorf("%d access control records, want 0 (no rule was evaluated)", n)
+	}
+}
+
+// TestIngestLogEdges: Since skips older activities, an over-long line is
+// skipped whole without losing the lines around it, a cancelled context
+// stops the run.
+func TestIngestLogEdges(t *testing.T) {
+	e := newEnv(t, "")
+	long := "2026-11-22T18:25:52 stats: Info: {" + strings.Repeat("x", 200<<10) + "}\n"
+	log := "2026-11-22T18:25:52 imap-login: Info: Login: user=<alice@example.test>, method=PLAIN, rip=192.0.2.1, lip=127.0.0.1, session=<E1>\n" +
+		long +
+		"2026-11-22T18:30:00 imap-login: Info: Login: user=<alice@example.test>, method=PLAIN, rip=192.0.2.1, lip=127.0.0.1, session=<E2>\n" +
+		"not a dovecot line\n" +
+		"2026-11-22T18:31:00 imap-login: Info: Login: user=<bob@example.test>, method=PLAIN, rip=192.0.2.1, lip=127.0.0.1, session=<E3>" // no final newline
+	since := time.Date(2026, 11, 22, 18, 29, 0, 0, time.UTC)
+	ls, err := e.h.IngestLog(context.Background(), strings.NewReader(log), LogOptions{Parser: ingest.ParserOptions{Location: time.UTC}, Since: since})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ls.Written != 2 || ls.Skipped != 1 || ls.Parser.Malformed != 1 || ls.Parser.Lines != 4 {
+		t.Errorf("stats %+v: want 2 written, 1 skipped, 1 malformed of 4 lines read", ls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.h.IngestLog(ctx, strings.NewReader(log), LogOptions{}); err == nil {
+		t.Error("a cancelled run returned no error")
 	}
 }
