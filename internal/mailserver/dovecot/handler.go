@@ -85,7 +85,6 @@ type Handler struct {
 type policySession struct {
 	reports int    // attempts reported (numbers AuthID)
 	written string // decision recorded for the current attempt ("" none)
-	first   time.Time
 }
 
 // NewHandler returns the handler serving PolicyPath and EventsPath.
@@ -223,9 +222,6 @@ func (h *Handler) allow(w http.ResponseWriter, req *ingest.PolicyRequest) {
 	attempt := ps.reports
 	if !dup {
 		ps.written = decision
-		if ps.first.IsZero() {
-			ps.first = now
-		}
 	}
 	h.mu.Unlock()
 
