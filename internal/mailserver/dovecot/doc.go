@@ -64,9 +64,11 @@
 // exporter did deliver come out with the same request_id (authentication,
 // folder operations, deliveries) or the same operation key (per-message
 // mail_log lines of a command the exporter reported) and are dropped; the
-// rest fills the gap. The de-duplication window is in memory (Config.
-// RecentIDs ids and keys); after a restart of mailtrail start the catch-up
-// at LogOptions.Since, the time of the last stored record.
+// rest fills the gap. The de-duplication window is in memory
+// (Config.RecentIDs ids and keys); after a restart of mailtrail start the
+// catch-up at LogOptions.Since, the time of the last stored record, or at a
+// saved log position. A follower of the live log should feed lines a few
+// seconds late, so the exporter's posts of the same moment land first.
 //
 // While mailtrail is down, logins fail with auth_policy_reject_on_fail =
 // yes (the default ConfigSnippet prints; fail closed) and proceed
