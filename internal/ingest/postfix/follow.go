@@ -116,14 +116,31 @@ func (f *follower) run(ctx context.Context) error {
 	}()
 	tick := time.NewTicker(f.cfg.Poll)
 	defer tick.Stop()
+	blocked := false
 	for {
+		if blocked {
+			// The store refused the last batch: read no further (the file
+			// is the buffer) until it takes it.
+			select {
+			case <-ctx.Done():
+				return f.stop()
+			case <-tick.C:
+			}
+			if err := f.commit(); err != nil {
+				continue
+			}
+			blocked = false
+			f.log.Info("storing Postfix records again")
+		}
 		eof, err := f.readSome()
 		if err != nil {
 			return err
 		}
 		if f.dirty >= f.cfg.CommitLines || (eof && f.dirty > 0) {
 			if err := f.commit(); err != nil {
-				f.log.Error("storing Postfix records; will retry", "err", err)
+				f.log.Error("storing Postfix records; pausing the log until the store takes them", "err", err)
+				blocked = true
+				continue
 			}
 		}
 		if !eof {
@@ -390,10 +407,10 @@ func (f *follower) checkRotation() error {
 
 // commit stores the records and saves the checkpoint.
 func (f *follower) commit() error {
-	f.dirty = 0
 	if err := f.p.Commit(); err != nil {
 		return err
 	}
+	f.dirty = 0
 	if f.cfg.Checkpoint == "" || f.file == nil {
 		return nil
 	}

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailtrail/mailtrail/internal/mailserver"
+	"github.com/mailtrail/mailtrail/internal/store"
 )
 
 // maillogLines returns the capture's lines, each with its "\n".
@@ -69,6 +72,9 @@ func (e *env) follow(t testing.TB, cfg FollowConfig) *follow {
 	p := e.processor(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg.Poll = 5 * time.Millisecond
+	if cfg.Logger == nil {
+		cfg.Logger = e.cfg.Logger
+	}
 	f := &follow{cancel: cancel, done: make(chan error, 1)}
 	go func() { f.done <- Follow(ctx, p, cfg) }()
 	t.Cleanup(func() { f.stop(t) })
@@ -201,5 +207,38 @@ func TestFollowOverlongLine(t *testing.T) {
 	appendFile(t, path, "Nov 22 18:26:40 mail postfix/smtpd[1]: "+strings.Repeat("x", 5000)+"\n")
 	appendFile(t, path, lines[20:]...)
 	e.follow(t, FollowConfig{Path: path, MaxLine: 1024})
+	sameRecords(t, e.waitRecords(t, len(wantAll(t))), wantAll(t))
+}
+
+// The store refuses records: Follow stops there and saves no checkpoint
+// past them; once the store is back, a new follower stores everything.
+func TestFollowStoreDown(t *testing.T) {
+	e := newEnv(t)
+	lines := maillogLines(t)
+	path := filepath.Join(e.dir, "maillog")
+	cp := filepath.Join(e.dir, "cp.json")
+	appendFile(t, path, lines...)
+	e.st.Close()
+	p := e.processor(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Follow(ctx, p, FollowConfig{Path: path, Checkpoint: cp, Poll: 5 * time.Millisecond, Logger: e.cfg.Logger}) }()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-done; err == nil {
+		t.Error("Follow returned nil with the store down")
+	}
+	if _, err := os.Stat(cp); err == nil {
+		t.Error("checkpoint saved past records that were not stored")
+	}
+	st, err := store.Open(filepath.Join(e.dir, "store"), store.Options{Logger: e.cfg.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e.st = st
+	e.sink = mailserver.NewSink(st, nil)
+	e.cfg.Sink = e.sink
+	e.follow(t, FollowConfig{Path: path, Checkpoint: cp})
 	sameRecords(t, e.waitRecords(t, len(wantAll(t))), wantAll(t))
 }

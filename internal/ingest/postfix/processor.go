@@ -21,7 +21,12 @@ type Config struct {
 	Join JoinerConfig
 	// MaxDedupKeys bounds the deduplication window (default 200000).
 	MaxDedupKeys int
-	Logger       *slog.Logger
+	// MaxBuffered bounds the records waiting for Commit (default 100000).
+	// Follow stops reading while the store refuses records, so only
+	// syslog input, which cannot be paused, can reach it: the oldest
+	// records are then dropped and counted in Stats.Dropped.
+	MaxBuffered int
+	Logger      *slog.Logger
 }
 
 // Stats counts what a Processor did.
@@ -31,6 +36,7 @@ type Stats struct {
 	Malformed  int64 // Postfix lines of a known shape that did not parse
 	Records    int64 // records stored
 	Duplicates int64 // records dropped as already stored
+	Dropped    int64 // records dropped because the store refused them for too long
 }
 
 // Processor turns Postfix log lines into stored WorkMail records: parse,
@@ -54,6 +60,9 @@ func NewProcessor(cfg Config) (*Processor, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBuffered <= 0 {
+		cfg.MaxBuffered = 100000
 	}
 	jc := cfg.Join
 	jc.Account, jc.Directory, jc.Logger = cfg.Account, cfg.Directory, cfg.Logger
@@ -104,6 +113,14 @@ func (p *Processor) entry(l Line, off int64) {
 		return
 	}
 	p.buf = append(p.buf, p.joiner.Add(&e, off)...)
+	if over := len(p.buf) - p.cfg.MaxBuffered; over > 0 {
+		if p.stats.Dropped%10000 == 0 {
+			p.log.Error("store refuses Postfix records for too long; dropping the oldest",
+				"dropped_so_far", p.stats.Dropped, "max_buffered", p.cfg.MaxBuffered)
+		}
+		p.stats.Dropped += int64(over)
+		p.buf = append(p.buf[:0], p.buf[over:]...)
+	}
 }
 
 // FlushPending emits what every message being joined has so far (end of a
