@@ -222,7 +222,9 @@ func TestFollowStoreDown(t *testing.T) {
 	p := e.processor(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Follow(ctx, p, FollowConfig{Path: path, Checkpoint: cp, Poll: 5 * time.Millisecond, Logger: e.cfg.Logger}) }()
+	go func() {
+		done <- Follow(ctx, p, FollowConfig{Path: path, Checkpoint: cp, Poll: 5 * time.Millisecond, Logger: e.cfg.Logger})
+	}()
 	time.Sleep(100 * time.Millisecond)
 	cancel()
 	if err := <-done; err == nil {
