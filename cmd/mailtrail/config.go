@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/mailtrail/mailtrail/internal/app"
+	postfixlog "github.com/mailtrail/mailtrail/internal/ingest/postfix"
 	"github.com/mailtrail/mailtrail/internal/mailserver/dovecot"
+	"github.com/mailtrail/mailtrail/internal/mailserver/postfix"
 )
 
 func init() {
@@ -109,12 +111,16 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 		if _, _, err := net.SplitHostPort(policy); err != nil {
 			return fmt.Errorf("config: --postfix-policy %q: %w", policy, err)
 		}
-		_, err := io.WriteString(stdout, postfixConfig(postfixOptions{
+		text, err := postfixConfig(postfixOptions{
 			PolicyAddr: policy,
 			LogFile:    f.postfixLog,
 			Syslog:     f.syslog,
 			FailOpen:   f.failOpen,
-		}))
+		})
+		if err != nil {
+			return fmt.Errorf("config postfix: %w", err)
+		}
+		_, err = io.WriteString(stdout, text)
 		return err
 	case "":
 		fmt.Fprintln(stderr, "config: say which server: dovecot or postfix")
@@ -197,62 +203,50 @@ log_timestamp = "%%Y-%%m-%%dT%%H:%%M:%%S "
 
 type postfixOptions struct {
 	PolicyAddr string // mailtrail serve --postfix-policy
-	LogFile    string // mailtrail serve --postfix-log; "" = syslog
+	LogFile    string // mailtrail serve --postfix-log; "" with Syslog = syslog only
 	Syslog     string // mailtrail serve --syslog
 	FailOpen   bool
 }
 
-// postfixConfig renders the main.cf settings (and, as comments, the
-// master.cf and rsyslog lines they need).
-func postfixConfig(o postfixOptions) string {
-	var b strings.Builder
-	action, actionWhy := "DEFER_IF_PERMIT", "fail closed: mail waits (451) until mailtrail is back; nothing is sent unaudited"
-	if o.FailOpen {
-		action, actionWhy = "DUNNO", "fail open: mail flows unchecked and without access records while mailtrail is down"
+// postfixConfig renders the main.cf settings of the policy server
+// (postfix.MainCF) and of the log mailtrail reads (postfixlog.ConfigSnippet:
+// maillog_file, or the rsyslog forwarding lines for --syslog).
+func postfixConfig(o postfixOptions) (string, error) {
+	policy, err := postfix.MainCF(postfix.SnippetOptions{PolicyAddr: o.PolicyAddr, FailOpen: o.FailOpen})
+	if err != nil {
+		return "", err
 	}
-	svc := fmt.Sprintf("check_policy_service { inet:%s, timeout=10s, default_action=%s }", o.PolicyAddr, action)
-	fmt.Fprintf(&b, `# mailtrail settings for Postfix 3.x main.cf, printed by "mailtrail config postfix".
-# Apply with "postconf -e" line by line (or paste into main.cf) and "postfix reload".
-# mailtrail serve must run with --postfix-policy %s.
-
-## Access control: Postfix asks mailtrail about every recipient and again at
-## the end of each message (when the queue id and size are known).
-# If you already have smtpd_recipient_restrictions, add the check_policy_service
-# entry at its end (after reject_unauth_destination or your relay checks).
-smtpd_recipient_restrictions = %s
-smtpd_end_of_data_restrictions = %s
-# When mailtrail cannot be reached: %s.
-smtpd_policy_service_default_action = %s
-smtpd_policy_service_timeout = 10s
-smtpd_policy_service_max_idle = 300s
-smtpd_policy_service_max_ttl = 1000s
-# A submission service in master.cf that overrides smtpd_recipient_restrictions
-# with -o needs the check_policy_service entry in its override too.
-`, o.PolicyAddr, svc, svc, actionWhy, action)
-	switch {
-	case o.LogFile != "":
-		fmt.Fprintf(&b, `
-## The log mailtrail follows (mailtrail serve --postfix-log %s).
-## Needs Postfix 3.4+ and this line in master.cf (postlogd writes the file):
-##   postlog   unix-dgram n  -       n       -       1       postlogd
-maillog_file = %s
-`, o.LogFile, o.LogFile)
-	case o.Syslog != "":
-		fmt.Fprintf(&b, `
-## Postfix logs to syslog; have the syslog daemon forward the mail facility to
-## mailtrail serve --syslog %s. For rsyslog, /etc/rsyslog.d/mailtrail.conf:
-##   mail.*  @@%s    # TCP (use a single @ for UDP)
-`, o.Syslog, o.Syslog)
-	default:
-		fmt.Fprintf(&b, `
-## The log mailtrail follows: run mailtrail serve --postfix-log %s, or
-## forward syslog's mail facility to mailtrail serve --syslog HOST:PORT.
-## maillog_file needs Postfix 3.4+ and this line in master.cf:
-##   postlog   unix-dgram n  -       n       -       1       postlogd
-maillog_file = %s
-`, defaultPostfixLog, defaultPostfixLog)
+	logs := postfixlog.SnippetOptions{LogFile: o.LogFile}
+	if o.Syslog != "" {
+		logs.SyslogTCP, logs.SyslogUDP = o.Syslog, o.Syslog
+	} else if o.LogFile == "" {
+		logs.LogFile = defaultPostfixLog
 	}
-	return b.String()
+	logText, err := postfixlog.ConfigSnippet(logs)
+	if err != nil {
+		return "", err
+	}
+	// The rsyslog lines belong in rsyslog's configuration, not main.cf:
+	// print them commented, so the whole output still pastes into main.cf.
+	var lines []string
+	for _, l := range strings.Split(logText, "\n") {
+		if strings.HasPrefix(l, "if ") {
+			l = "#   " + l
+		}
+		lines = append(lines, l)
+	}
+	logText = strings.Join(lines, "\n")
+	flags := "--postfix-policy " + o.PolicyAddr
+	if logs.LogFile != "" {
+		flags += " --postfix-log " + logs.LogFile
+	}
+	if o.Syslog != "" {
+		flags += " --syslog " + o.Syslog
+	}
+	return fmt.Sprintf(`# Printed by "mailtrail config postfix". Apply to main.cf (postconf -e, or paste)
+# and run "postfix reload". mailtrail serve must run with %s.
+%s
+%s`, flags, policy, logText), nil
 }
 
 // config turns the flags into the server's mail configuration, refusing
@@ -266,8 +260,6 @@ func (f *mailFlags) config() (app.MailConfig, error) {
 		PostfixPolicy: f.postfixPolicy,
 		PostfixLog:    f.postfixLog,
 	}
-	if f.syslog != "" {
-		return mc, fmt.Errorf("serve: --syslog is not available in this build yet")
-	}
+	mc.Syslog = f.syslog
 	return mc, nil
 }

@@ -41,18 +41,19 @@ func TestConfigAddresses(t *testing.T) {
 		}, nil},
 		{"dovecot fail open", []string{"dovecot", "--fail-open"}, []string{"auth_policy_reject_on_fail = no"}, nil},
 		{"postfix defaults", []string{"postfix"}, []string{
-			"smtpd_recipient_restrictions = check_policy_service { inet:127.0.0.1:10040, timeout=10s, default_action=DEFER_IF_PERMIT }",
-			"smtpd_end_of_data_restrictions = check_policy_service { inet:127.0.0.1:10040, timeout=10s, default_action=DEFER_IF_PERMIT }",
+			"smtpd_recipient_restrictions =",
+			"    check_policy_service { inet:127.0.0.1:10040, timeout=10s, default_action=DEFER_IF_PERMIT }",
+			"smtpd_end_of_data_restrictions =",
 			"smtpd_policy_service_default_action = DEFER_IF_PERMIT",
 			"maillog_file = " + defaultPostfixLog,
 		}, nil},
 		{"postfix policy and log", []string{"postfix", "--postfix-policy", "127.0.0.1:12000", "--postfix-log", "/srv/m.log", "--fail-open"}, []string{
-			"smtpd_recipient_restrictions = check_policy_service { inet:127.0.0.1:12000, timeout=10s, default_action=DUNNO }",
+			"    check_policy_service { inet:127.0.0.1:12000, timeout=10s, default_action=DUNNO }",
 			"smtpd_policy_service_default_action = DUNNO",
 			"maillog_file = /srv/m.log",
 		}, nil},
 		{"postfix syslog", []string{"postfix", "--syslog", "127.0.0.1:5514"}, []string{
-			"##   mail.*  @@127.0.0.1:5514    # TCP (use a single @ for UDP)",
+			`#   if $programname startswith "postfix" then action(type="omfwd" target="127.0.0.1" port="5514" protocol="udp" template="RSYSLOG_ForwardFormat")`,
 		}, []string{"\nmaillog_file"}},
 	}
 	for _, tc := range tests {

@@ -52,6 +52,10 @@ type MailConfig struct {
 	PostfixPolicy string
 	// PostfixLog is Postfix's maillog_file, followed across rotation.
 	PostfixLog string
+	// Syslog is HOST:PORT where Postfix's log arrives over syslog, on UDP
+	// and TCP (forwarded by the syslog daemon). Syslog has no
+	// authentication: keep it on loopback.
+	Syslog string
 	// DovecotLogLag is how long a Dovecot log line waits before it is
 	// read, so that the exporter's live copy of the same activity (which
 	// suppresses the log's per-message copies) arrives first. Default 5s.
@@ -60,7 +64,7 @@ type MailConfig struct {
 
 // enabled reports whether any mail-server listener is configured.
 func (m MailConfig) enabled() bool {
-	return m.Dovecot || m.PostfixPolicy != "" || m.PostfixLog != "" || m.DovecotLog != ""
+	return m.Dovecot || m.PostfixPolicy != "" || m.PostfixLog != "" || m.DovecotLog != "" || m.Syslog != ""
 }
 
 // Where the directory of organizations and users and the access control
@@ -81,6 +85,11 @@ type mailSide struct {
 	policy   *postfix.PolicyServer
 	policyLn net.Listener
 	dovecot  *dovecot.Handler
+	syslog   *postfixlog.SyslogServer
+	syslogLn net.Listener
+	syslogPC net.PacketConn
+	// postfixProc joins Postfix's log lines, from the file and from syslog.
+	postfixProc *postfixlog.Processor
 
 	wg   sync.WaitGroup
 	errs chan error // a listener that stopped on its own
@@ -176,7 +185,9 @@ func startMail(cfg Config, st *store.Store, api *cwlogs.Server, auth cwlogs.Auth
 			}
 		}()
 	}
-	if cfg.Mail.PostfixLog != "" {
+	if cfg.Mail.PostfixLog != "" || cfg.Mail.Syslog != "" {
+		// One processor for both inputs: its de-duplication then also
+		// covers a line that arrives both ways.
 		proc, err := postfixlog.NewProcessor(postfixlog.Config{
 			Account:   m.account,
 			Directory: m.dir,
@@ -192,6 +203,17 @@ func startMail(cfg Config, st *store.Store, api *cwlogs.Server, auth cwlogs.Auth
 			m.closeFollowers()
 			return nil, nil, err
 		}
+		m.postfixProc = proc
+		if cfg.Mail.Syslog != "" {
+			if err := m.startSyslog(cfg.Mail.Syslog, proc); err != nil {
+				m.close(context.Background())
+				m.closeFollowers()
+				return nil, nil, err
+			}
+		}
+	}
+	if cfg.Mail.PostfixLog != "" {
+		proc := m.postfixProc
 		m.followWG.Add(1)
 		go func() {
 			defer m.followWG.Done()
@@ -276,6 +298,41 @@ func (m *mailSide) startPostfixPolicy(addr string) error {
 	return nil
 }
 
+// startSyslog listens for Postfix's syslog lines on addr, UDP and TCP.
+func (m *mailSide) startSyslog(addr string, proc *postfixlog.Processor) error {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			m.log.Warn("syslog has no authentication: anyone who reaches this address can write email events", "addr", addr)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("syslog: listening on tcp %s: %w", addr, err)
+	}
+	pc, err := net.ListenPacket("udp", ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("syslog: listening on udp %s: %w", addr, err)
+	}
+	srv := postfixlog.NewSyslogServer(proc, postfixlog.SyslogConfig{Logger: m.log})
+	m.syslog, m.syslogLn, m.syslogPC = srv, ln, pc
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		if err := srv.ServeTCP(ln); err != nil && !errors.Is(err, postfixlog.ErrSyslogClosed) {
+			m.errs <- fmt.Errorf("syslog tcp %s: %w", addr, err)
+		}
+	}()
+	go func() {
+		defer m.wg.Done()
+		if err := srv.ServeUDP(pc); err != nil && !errors.Is(err, postfixlog.ErrSyslogClosed) {
+			m.errs <- fmt.Errorf("syslog udp %s: %w", addr, err)
+		}
+	}()
+	m.log.Info("receiving Postfix's log over syslog", "tcp", ln.Addr().String(), "udp", pc.LocalAddr().String(), "account", m.account)
+	return nil
+}
+
 // close stops the mail-server listeners: no new decisions or records after
 // it returns. Requests being answered finish first (each adapter bounds
 // that itself).
@@ -283,6 +340,10 @@ func (m *mailSide) close(ctx context.Context) error {
 	var errs []error
 	if m.policy != nil {
 		errs = append(errs, m.policy.Close())
+	}
+	if m.syslog != nil {
+		// Close stores what was received before returning.
+		errs = append(errs, m.syslog.Close())
 	}
 	done := make(chan struct{})
 	go func() { m.wg.Wait(); close(done) }()
