@@ -417,3 +417,60 @@ func TestFieldsAndRanges(t *testing.T) {
 		t.Errorf("Fields on a missing group: %v", err)
 	}
 }
+
+// TestHintRowFilter checks late materialisation: with hints, a scan returns
+// exactly the rows that can satisfy them (never fewer), and @message is
+// right for each.
+func TestHintRowFilter(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{BlockRows: 300})
+	defer s.Close()
+	must(t, s.CreateLogGroup(acct, "/rf", GroupOptions{}))
+	must(t, s.CreateLogStream(acct, "/rf", "s"))
+	var evs []Event
+	for i := 0; i < 1000; i++ {
+		m := fmt.Sprintf(`{"n":%d,"req":"r-%d","code":"%d","ok":%v}`, i, i, i%50, i%3 == 0)
+		if i%100 == 7 {
+			m = fmt.Sprintf(`{"n":"%d","req":"r-%d"}`, i, i) // number as a string
+		}
+		evs = append(evs, Event{int64(1746057600000 + i), []byte(m)})
+	}
+	must(t, s.Append(acct, "/rf", "s", evs))
+	for _, flushed := range []bool{false, true} {
+		if flushed {
+			s.flushNow(t)
+		}
+		for _, tc := range []struct {
+			name  string
+			hints []scan.Hint
+			want  int
+		}{
+			{"eq-num", []scan.Hint{{Op: scan.HintEq, Field: "n", IsNum: true, Num: 5}}, 1},
+			{"eq-num-on-string", []scan.Hint{{Op: scan.HintEq, Field: "n", IsNum: true, Num: 107}}, 1},
+			{"eq-str-on-number", []scan.Hint{{Op: scan.HintEq, Field: "n", Str: "42"}}, 1},
+			{"contains", []scan.Hint{{Op: scan.HintContains, Field: "req", Str: "r-12"}}, 11},
+			{"in", []scan.Hint{{Op: scan.HintIn, Field: "code", Set: []string{"1", "2"}}}, 40},
+			{"range-and-bool", []scan.Hint{{Op: scan.HintRange, Field: "n", Lo: 0, Hi: 99}, {Op: scan.HintEq, Field: "ok", IsNum: true, Num: 1}}, 34},
+			{"missing-field", []scan.Hint{{Op: scan.HintPresent, Field: "nope"}}, 0},
+		} {
+			var mu sync.Mutex
+			rows := 0
+			err := s.Scan(context.Background(), &scan.Request{Account: acct, Groups: []string{"/rf"}, Start: scan.MinTime, End: scan.MaxTime, AllColumns: true, Hints: tc.hints, Workers: 2},
+				func(_ int, b *scan.Block) error {
+					mu.Lock()
+					defer mu.Unlock()
+					rows += b.Rows
+					for i := 0; i < b.Rows; i++ {
+						exp := flattenExpect(b.Col("@message").Value(i).S)
+						if exp["req"] != b.Col("req").Value(i) {
+							t.Errorf("%s: row %d: @message %q does not belong to req %v", tc.name, i, b.Col("@message").Value(i).S, b.Col("req").Value(i))
+						}
+					}
+					return nil
+				})
+			must(t, err)
+			if rows != tc.want {
+				t.Errorf("flushed=%v %s: %d rows, want %d", flushed, tc.name, rows, tc.want)
+			}
+		}
+	}
+}

@@ -211,7 +211,7 @@ func (s *Store) Scan(ctx context.Context, req *scan.Request, fn func(worker int,
 				if ctx.Err() != nil {
 					continue
 				}
-				b, err := s.makeBlock(j, req.Columns, req.AllColumns)
+				b, err := s.makeBlock(j, req.Columns, req.AllColumns, req.Hints)
 				if err == nil && b != nil {
 					err = fn(w, b)
 				}
@@ -239,8 +239,12 @@ loop:
 
 var systemFields = []string{"@timestamp", "@ingestionTime", "@message", "@logStream", "@log", "@ptr"}
 
-// makeBlock decodes the wanted columns of one block.
-func (s *Store) makeBlock(j scanJob, want []string, all bool) (*scan.Block, error) {
+// makeBlock decodes the wanted columns of one block. When the request has
+// hints, the hint fields are decoded first and rows that certainly fail a
+// hint are dropped before anything else is built (late materialisation):
+// the contract allows a source to filter rows, and it saves rebuilding
+// @message for rows the engine would discard anyway.
+func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint) (*scan.Block, error) {
 	seg, bi, rg := j.seg, j.bi, j.rg
 	tsc, err := seg.readSys(bi, sysTS, nil)
 	if err != nil {
@@ -257,12 +261,6 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool) (*scan.Block, erro
 	}
 	b := &scan.Block{Rows: bi.rows, MinTime: bi.minTime, MaxTime: bi.maxTime, MessageBytes: bi.msgBytes, Columns: make(map[string]*scan.Column, len(names))}
 	var stream []int64
-	needStream := false
-	for _, id := range bi.streams {
-		if rg.deleted[id] {
-			needStream = true
-		}
-	}
 	var fb *fullBlock
 	sysCol := func(k int) ([]int64, error) {
 		c, err := seg.readSys(bi, k, ts)
@@ -271,6 +269,74 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool) (*scan.Block, erro
 		}
 		return c.Ints, nil
 	}
+	userCols := map[int]*scan.Column{}
+	userCol := func(ci int) (*scan.Column, error) {
+		if c, ok := userCols[ci]; ok {
+			return c, nil
+		}
+		c, err := seg.readCol(bi, ci, ts)
+		if err != nil {
+			return nil, err
+		}
+		userCols[ci] = c
+		return c, nil
+	}
+
+	// Rows to keep: nil means all.
+	var keep []bool
+	kept := bi.rows
+	drop := func(i int) {
+		if keep == nil {
+			keep = make([]bool, bi.rows)
+			for k := range keep {
+				keep[k] = true
+			}
+		}
+		if keep[i] {
+			keep[i] = false
+			kept--
+		}
+	}
+	for _, id := range bi.streams {
+		if rg.deleted[id] {
+			if stream, err = sysCol(sysStream); err != nil {
+				return nil, err
+			}
+			for i, id := range stream {
+				if rg.deleted[uint32(id)] {
+					drop(i)
+				}
+			}
+			break
+		}
+	}
+	for hi := range hints {
+		h := &hints[hi]
+		var col *scan.Column
+		switch {
+		case h.Field == "@timestamp":
+			col = &scan.Column{Type: scan.TypeInt, Ints: ts}
+		case strings.HasPrefix(h.Field, "@") && !strings.HasPrefix(h.Field, "@@"):
+			continue // other system fields: leave to the engine
+		default:
+			ci, ok := bi.byName[h.Field]
+			if !ok {
+				return nil, nil // no row has the field: no row can match
+			}
+			if col, err = userCol(ci); err != nil {
+				return nil, err
+			}
+		}
+		for i := 0; i < bi.rows; i++ {
+			if (keep == nil || keep[i]) && !hintMatches(col, i, h) {
+				drop(i)
+			}
+		}
+	}
+	if kept == 0 {
+		return nil, nil
+	}
+
 	for _, name := range names {
 		if _, done := b.Columns[name]; done {
 			continue
@@ -311,22 +377,39 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool) (*scan.Block, erro
 			}
 			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, bi.rows)}
 			for i := range seq {
-				col.Strs[i] = formatPtr(rg.g.ID, ts[i], uint64(seq[i]))
+				if keep == nil || keep[i] {
+					col.Strs[i] = formatPtr(rg.g.ID, ts[i], uint64(seq[i]))
+				}
 			}
 		case "@message":
 			if fb == nil {
-				if fb, err = seg.readBlock(bi, true); err != nil {
+				if fb, err = seg.readBlock(bi, false); err != nil {
 					return nil, err
+				}
+				if err := fb.loadShapes(); err != nil {
+					return nil, err
+				}
+				fb.cols = make([]*scan.Column, len(bi.cols))
+				for ci := range bi.cols {
+					if fb.cols[ci], err = userCol(ci); err != nil {
+						return nil, err
+					}
 				}
 			}
 			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, bi.rows)}
 			// The index knows the total size: one allocation, no regrowth,
 			// and the strings alias it (it is never written again).
-			buf := make([]byte, 0, min(bi.msgBytes, 1<<28))
+			size := bi.msgBytes
+			if keep != nil {
+				size = size / int64(bi.rows) * int64(kept) * 2
+			}
+			buf := make([]byte, 0, min(size, 1<<28))
 			offs := make([]int, bi.rows+1)
 			for i := 0; i < bi.rows; i++ {
-				if buf, err = fb.message(buf, i); err != nil {
-					return nil, err
+				if keep == nil || keep[i] {
+					if buf, err = fb.message(buf, i); err != nil {
+						return nil, err
+					}
 				}
 				offs[i+1] = len(buf)
 			}
@@ -339,35 +422,76 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool) (*scan.Block, erro
 			if !ok {
 				continue
 			}
-			if fb != nil {
-				col = fb.cols[ci]
-			} else if col, err = seg.readCol(bi, ci, ts); err != nil {
+			if col, err = userCol(ci); err != nil {
 				return nil, err
 			}
 		}
 		b.Columns[name] = col
 	}
-	if needStream {
-		if stream == nil {
-			if stream, err = sysCol(sysStream); err != nil {
-				return nil, err
+	if keep != nil && kept < bi.rows {
+		rows := make([]int, 0, kept)
+		for i, k := range keep {
+			if k {
+				rows = append(rows, i)
 			}
-		}
-		var keep []int
-		for i, id := range stream {
-			if !rg.deleted[uint32(id)] {
-				keep = append(keep, i)
-			}
-		}
-		if len(keep) == 0 {
-			return nil, nil
 		}
 		for name, c := range b.Columns {
-			b.Columns[name] = compactColumn(c, keep)
+			b.Columns[name] = compactColumn(c, rows)
 		}
-		b.Rows = len(keep)
+		b.Rows = kept
 	}
 	return b, nil
+}
+
+// hintMatches reports whether row i of c may satisfy h. It must never say
+// false for a row the engine would accept; it follows the Insights coercion
+// rules described on scan.Hint and answers true when unsure.
+func hintMatches(c *scan.Column, i int, h *scan.Hint) bool {
+	if !c.Has(i) {
+		return false // a missing field matches no comparison
+	}
+	switch h.Op {
+	case scan.HintPresent:
+		return true
+	case scan.HintEq:
+		v := c.Value(i)
+		if h.IsNum {
+			n, ok := v.Num()
+			return !ok || n == h.Num || v.Kind == scan.KindString && v.S == strconv.FormatFloat(h.Num, 'g', -1, 64)
+		}
+		return strEqual(v, h.Str)
+	case scan.HintIn:
+		v := c.Value(i)
+		for _, s := range h.Set {
+			if strEqual(v, s) {
+				return true
+			}
+		}
+		return false
+	case scan.HintContains:
+		return strings.Contains(c.Value(i).String(), h.Str)
+	case scan.HintRange:
+		n, ok := c.Value(i).Num()
+		return !ok || (n >= h.Lo && n <= h.Hi)
+	}
+	return true
+}
+
+// strEqual: may v equal the string literal s? Strings compare exactly;
+// numbers match their canonical form or a literal that parses to them.
+func strEqual(v scan.Value, s string) bool {
+	if v.Kind == scan.KindString {
+		return v.S == s
+	}
+	if v.String() == s {
+		return true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return false
+	}
+	n, _ := v.Num()
+	return n == f
 }
 
 // compactColumn keeps only the given rows.

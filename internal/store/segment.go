@@ -449,12 +449,8 @@ func (s *segment) readBlock(bi *blockIndex, withCols bool) (*fullBlock, error) {
 	if !withCols {
 		return fb, nil
 	}
-	p, err := s.readChunk(bi.sys[sysShapes], true, "shape table")
-	if err != nil {
+	if err := fb.loadShapes(); err != nil {
 		return nil, err
-	}
-	if fb.shapes, err = parseShapes(p, len(bi.cols)); err != nil {
-		return nil, fmt.Errorf("store: segment %s: shape table at byte %d: %w", s.name(), bi.sys[sysShapes].off, err)
 	}
 	fb.cols = make([]*scan.Column, len(bi.cols))
 	for i := range bi.cols {
@@ -463,6 +459,18 @@ func (s *segment) readBlock(bi *blockIndex, withCols bool) (*fullBlock, error) {
 		}
 	}
 	return fb, nil
+}
+
+func (fb *fullBlock) loadShapes() error {
+	s, bi := fb.seg, fb.bi
+	p, err := s.readChunk(bi.sys[sysShapes], true, "shape table")
+	if err != nil {
+		return err
+	}
+	if fb.shapes, err = parseShapes(p, len(bi.cols)); err != nil {
+		return fmt.Errorf("store: segment %s: shape table at byte %d: %w", s.name(), bi.sys[sysShapes].off, err)
+	}
+	return nil
 }
 
 // message appends row's original message to dst.
