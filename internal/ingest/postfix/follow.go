@@ -42,7 +42,13 @@ type FollowConfig struct {
 	CommitLines int
 	// MaxLine bounds one line (default 1 MiB); the excess is skipped.
 	MaxLine int
-	Logger  *slog.Logger
+	// MaxReread bounds how far behind the read position a restart may
+	// resume (default 4 MiB). The resume point is the first line of the
+	// oldest message still being joined; a message deferred for hours
+	// would otherwise pin it, and the checkpoint's dedup window with it.
+	// A message older than that loses its Message-ID join after a restart.
+	MaxReread int64
+	Logger    *slog.Logger
 }
 
 // checkpoint is the saved position.
@@ -81,6 +87,9 @@ func Follow(ctx context.Context, p *Processor, cfg FollowConfig) error {
 	}
 	if cfg.MaxLine <= 0 {
 		cfg.MaxLine = 1 << 20
+	}
+	if cfg.MaxReread <= 0 {
+		cfg.MaxReread = 4 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -414,7 +423,7 @@ func (f *follower) commit() error {
 	if f.cfg.Checkpoint == "" || f.file == nil {
 		return nil
 	}
-	lw, dedup := f.p.checkpointState(f.off)
+	lw, dedup := f.p.checkpointState(f.off, f.off-f.cfg.MaxReread)
 	dev, ino := fileID(f.fi)
 	cp := checkpoint{Path: f.file.Name(), Dev: dev, Ino: ino, Offset: lw, Read: f.off,
 		Fingerprint: hex.EncodeToString(f.fp), FPLen: int(f.fp[0]), Dedup: dedup}
@@ -460,11 +469,11 @@ func fileID(fi os.FileInfo) (dev, ino uint64) {
 }
 
 // checkpointState trims the dedup window to what re-reading from the
-// low-water mark can produce again and returns both.
-func (p *Processor) checkpointState(cur int64) (int64, []string) {
+// low-water mark (never below floor) can produce again and returns both.
+func (p *Processor) checkpointState(cur, floor int64) (int64, []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	lw := p.joiner.LowWater(cur)
+	lw := max(p.joiner.LowWater(cur), floor)
 	p.dedup.Trim(lw)
 	es := p.dedup.entries()
 	out := make([]string, len(es))

@@ -3,6 +3,7 @@ package postfixlog
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -243,4 +244,30 @@ func TestFollowStoreDown(t *testing.T) {
 	e.cfg.Sink = e.sink
 	e.follow(t, FollowConfig{Path: path, Checkpoint: cp})
 	sameRecords(t, e.waitRecords(t, len(wantAll(t))), wantAll(t))
+}
+
+// A message that stays pending (deferred) does not pin the resume point
+// beyond MaxReread.
+func TestFollowMaxReread(t *testing.T) {
+	e := newEnv(t)
+	lines := maillogLines(t)
+	path := filepath.Join(e.dir, "maillog")
+	cp := filepath.Join(e.dir, "cp.json")
+	// Scenario 23 leaves B851D9884D3 deferred (pending) at line 44.
+	appendFile(t, path, lines...)
+	f := e.follow(t, FollowConfig{Path: path, Checkpoint: cp, MaxReread: 300})
+	e.waitRecords(t, len(wantAll(t)))
+	time.Sleep(30 * time.Millisecond)
+	f.stop(t)
+	data, err := os.ReadFile(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c checkpoint
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Read-c.Offset > 300 {
+		t.Errorf("resume offset %d is %d bytes behind the read offset %d, limit 300", c.Offset, c.Read-c.Offset, c.Read)
+	}
 }
