@@ -36,7 +36,7 @@ var (
 // Clock resolves classic syslog timestamps, which have no year and no zone.
 type Clock struct {
 	// Location of the mail host's clock (classic timestamps are local
-	// time). nil means UTC.
+	// time). nil means time.Local: mailtrail runs next to Postfix.
 	Location *time.Location
 	// Now gives the reference time for the year: a classic timestamp is put
 	// in Now's year, or the year before when that would be more than a week
@@ -136,7 +136,7 @@ func (c *Clock) classic(b []byte) (time.Time, error) {
 	}
 	loc := c.Location
 	if loc == nil {
-		loc = time.UTC
+		loc = time.Local
 	}
 	now := time.Now()
 	if c.Now != nil {

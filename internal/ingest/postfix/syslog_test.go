@@ -12,7 +12,7 @@ import (
 // as an RFC 5424 message.
 func to5424(t testing.TB, line string) string {
 	t.Helper()
-	c := Clock{Now: func() time.Time { return refNow }}
+	c := Clock{Location: time.UTC, Now: func() time.Time { return refNow }}
 	l, err := c.ParseLine([]byte(line))
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +121,8 @@ func TestParseSyslog(t *testing.T) {
 	}{
 		{in: "<22>Nov 22 18:26:32 mail postfix/smtpd[21805]: connect from x", host: "mail", prog: "postfix/smtpd", pid: 21805, msg: "connect from x"},
 		{in: "<22>Nov  2 18:26:32 postfix/smtpd[1]: hello", prog: "postfix/smtpd", pid: 1, msg: "hello"},
+		// rsyslog's RSYSLOG_ForwardFormat
+		{in: "<22>2026-11-22T18:26:32.123456+00:00 mail postfix/submission/smtpd[21861]: x: y", host: "mail", prog: "postfix/submission/smtpd", pid: 21861, msg: "x: y"},
 		{in: "<22>1 2026-11-22T18:26:32.5Z mail postfix/qmgr 77 - - D0AC09881D6: removed", host: "mail", prog: "postfix/qmgr", pid: 77, msg: "D0AC09881D6: removed"},
 		{in: "<22>1 - - postfix/qmgr - - [a b=\"]\"][c] \xef\xbb\xbfD0AC09881D6: removed", prog: "postfix/qmgr", msg: "D0AC09881D6: removed"},
 		{in: "<22>1 2026-11-22T18:26:32Z mail postfix/qmgr 77 - [unclosed", err: true},
