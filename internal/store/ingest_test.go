@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -13,9 +14,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mailtrail/mailtrail/internal/scan"
 )
 
 // TestIngestFile is the documented ingest measurement. It is skipped unless
@@ -179,4 +183,40 @@ func peakRSS() string {
 		}
 	}
 	return "unknown"
+}
+
+// TestScanDir times a few query-shaped scans over a store built by
+// TestIngestFile (STORE_SCAN_DIR=<its STORE_BENCH_DIR>), with two workers.
+func TestScanDir(t *testing.T) {
+	dir := os.Getenv("STORE_SCAN_DIR")
+	if dir == "" {
+		t.Skip("set STORE_SCAN_DIR to a store made by TestIngestFile")
+	}
+	s := openTest(t, dir, Options{})
+	defer s.Close()
+	for _, q := range []struct {
+		name  string
+		cols  []string
+		all   bool
+		hints []scan.Hint
+	}{
+		{"timestamps only (Q5 shape)", []string{"@timestamp"}, false, nil},
+		{"auth failures, 4 fields (Q1 shape)", []string{"user", "source_ip", "protocol", "auth_failed_reason"}, false,
+			[]scan.Hint{{Op: scan.HintEq, Field: "auth_successful", IsNum: true, Num: 0}}},
+		{"user_id + source_ip (Q7 shape)", []string{"user_id", "source_ip"}, false, nil},
+		{"received from qq.com, all fields (Q6 shape)", nil, true,
+			[]scan.Hint{{Op: scan.HintEq, Field: "event.eventName", Str: "ORGANIZATION_EMAIL_RECEIVED"}, {Op: scan.HintContains, Field: "event.from", Str: "qq.com"}}},
+		{"@message of everything", []string{"@message"}, false, nil},
+	} {
+		var rows, blocks atomic.Int64
+		start := time.Now()
+		err := s.Scan(context.Background(), &scan.Request{Account: DefaultAccount, Groups: []string{"/bench"}, Start: scan.MinTime, End: scan.MaxTime,
+			Columns: q.cols, AllColumns: q.all, Hints: q.hints, Workers: 2}, func(_ int, b *scan.Block) error {
+			rows.Add(int64(b.Rows))
+			blocks.Add(1)
+			return nil
+		})
+		must(t, err)
+		fmt.Printf("%-45s %8d rows %4d blocks %8.0f ms\n", q.name, rows.Load(), blocks.Load(), float64(time.Since(start).Microseconds())/1000)
+	}
 }
