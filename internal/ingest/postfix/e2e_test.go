@@ -331,6 +331,14 @@ postlog   unix-dgram n - n - 1 postlogd
 	if have["INCOMING_EMAIL_BOUNCED alice@example.test"] {
 		t.Error("bob's denied submission reported as INCOMING_EMAIL_BOUNCED for alice")
 	}
+	// mailtrail down: the snippet's default_action fails closed with a
+	// temporary error, and the client is told to retry.
+	srv.Close()
+	down := swaks(submPort, append(auth("alice@example.test", "alicepw"), "--from", "alice@example.test", "--to", "friend@accept.test")...)
+	t.Logf("submission with the policy server down:\n%s", down)
+	if !strings.Contains(down, "<** 4") {
+		t.Errorf("with the policy server down, want a 4xx reply:\n%s", down)
+	}
 	if t.Failed() {
 		log, _ := os.ReadFile(maillog)
 		t.Logf("maillog:\n%s", log)

@@ -89,9 +89,10 @@
 // restriction too when it overrides smtpd_recipient_restrictions with -o.
 //
 // When mailtrail is down: with default_action=DEFER_IF_PERMIT (the
-// documented choice, fail closed) Postfix answers "451 4.3.5 Server
-// configuration problem" and the client retries, so no submission goes out
-// unaudited and inbound mail is only delayed. Sites that prefer to keep mail
+// documented choice, fail closed) Postfix answers "450 4.7.1 <rcpt>:
+// Recipient address rejected: Service unavailable" (seen against the real
+// Postfix 3.7) and the client retries, so no submission goes out unaudited
+// and inbound mail is only delayed. Sites that prefer to keep mail
 // flowing set default_action=DUNNO (fail open): rules are then not enforced
 // and no access record is written until mailtrail is back.
 package postfix

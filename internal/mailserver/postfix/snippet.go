@@ -49,7 +49,7 @@ func MainCF(o SnippetOptions) (string, error) {
 	if o.FailOpen {
 		b.WriteString("# fail open: while mailtrail is down, mail flows and rules are not enforced\n")
 	} else {
-		b.WriteString("# fail closed: while mailtrail is down, clients get 451 4.3.5 and retry\n")
+		b.WriteString("# fail closed: while mailtrail is down, clients get 450 4.7.1 Service unavailable and retry\n")
 	}
 	b.WriteString("# master.cf: a submission service that overrides smtpd_recipient_restrictions with -o\n")
 	b.WriteString("# needs the same check_policy_service entry there.\n")
