@@ -555,7 +555,13 @@ func (r *chunkReader) bytes(n uint64) []byte {
 
 // decodeColumn turns a chunk payload into a scan.Column over nrows rows.
 // ts is the block's @timestamp column (needed by the minus-timestamp mode).
-func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.Column, error)) (*scan.Column, error) {
+// want, when not nil, names the rows the caller will look at: string values
+// of other rows may be left empty (they are the expensive part to build).
+func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.Column, error), want ...[]bool) (*scan.Column, error) {
+	var wantRow []bool
+	if len(want) > 0 {
+		wantRow = want[0]
+	}
 	r := &chunkReader{b: p}
 	col := &scan.Column{}
 	// Every encoding spends at least one bit per row, so a short chunk
@@ -573,14 +579,25 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 			return nil, r.err
 		}
 		col.Present = scan.NewBitmap(nrows)
-		for i := 0; i < nrows; i++ {
-			if bm[i>>3]&(1<<(uint(i)&7)) != 0 {
-				col.Present.Set(i)
-				present = append(present, int32(i))
-			}
+		var word [8]byte
+		for w := range col.Present {
+			k := copy(word[:], bm[min(8*w, len(bm)):])
+			clear(word[k:])
+			col.Present[w] = binary.LittleEndian.Uint64(word[:])
 		}
-		if present == nil {
-			present = []int32{}
+		if rem := nrows & 63; rem != 0 {
+			col.Present[len(col.Present)-1] &= 1<<uint(rem) - 1 // ignore padding bits
+		}
+		cnt := 0
+		for _, w := range col.Present {
+			cnt += bits.OnesCount64(w)
+		}
+		present = make([]int32, 0, cnt)
+		for w, x := range col.Present {
+			for x != 0 {
+				present = append(present, int32(64*w+bits.TrailingZeros64(x)))
+				x &= x - 1
+			}
 		}
 	default:
 		r.fail("bad presence byte")
@@ -631,10 +648,14 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 	case encStr, encUUID:
 		col.Type = scan.TypeString
 		col.Strs = make([]string, nrows)
-		vals := readStrings(r, enc, n)
-		for i := 0; i < n && r.err == nil; i++ {
-			col.Strs[row(i)] = vals[i]
+		if wantRow == nil {
+			vals := readStrings(r, enc, n)
+			for i := 0; i < n && r.err == nil; i++ {
+				col.Strs[row(i)] = vals[i]
+			}
+			break
 		}
+		readStringsTo(r, enc, n, func(i int) bool { return wantRow[row(i)] }, func(i int, s string) { col.Strs[row(i)] = s })
 	case encDict:
 		col.Type = scan.TypeDict
 		nd := r.uvarint()
@@ -730,6 +751,51 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		return nil, r.err
 	}
 	return col, nil
+}
+
+// readStringsTo builds only the values for which wanted(i) is true.
+func readStringsTo(r *chunkReader, enc byte, n int, wanted func(int) bool, set func(int, string)) {
+	switch enc {
+	case encUUID:
+		b := r.bytes(uint64(n) * 16)
+		if r.err != nil {
+			return
+		}
+		var buf [36]byte
+		for i := 0; i < n; i++ {
+			if wanted(i) {
+				set(i, string(appendUUIDText(buf[:0], b[16*i:])))
+			}
+		}
+	case encStr:
+		if uint64(n) > uint64(len(r.b)) {
+			r.fail("string count %d exceeds chunk", n)
+			return
+		}
+		lens := make([]uint64, n)
+		total := uint64(0)
+		for i := range lens {
+			lens[i] = r.uvarint()
+			if lens[i] > uint64(len(r.b)) {
+				r.fail("string length %d exceeds chunk", lens[i])
+				return
+			}
+			total += lens[i]
+		}
+		b := r.bytes(total)
+		if r.err != nil {
+			return
+		}
+		off := uint64(0)
+		for i, l := range lens {
+			if wanted(i) {
+				set(i, string(b[off:off+l]))
+			}
+			off += l
+		}
+	default:
+		r.fail("bad string encoding %d", enc)
+	}
 }
 
 func readStrings(r *chunkReader, enc byte, n int) []string {

@@ -270,11 +270,12 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 		return c.Ints, nil
 	}
 	userCols := map[int]*scan.Column{}
+	var keep []bool // rows to keep: nil means all
 	userCol := func(ci int) (*scan.Column, error) {
 		if c, ok := userCols[ci]; ok {
 			return c, nil
 		}
-		c, err := seg.readCol(bi, ci, ts)
+		c, err := seg.readCol(bi, ci, ts, keep)
 		if err != nil {
 			return nil, err
 		}
@@ -282,8 +283,6 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 		return c, nil
 	}
 
-	// Rows to keep: nil means all.
-	var keep []bool
 	kept := bi.rows
 	drop := func(i int) {
 		if keep == nil {

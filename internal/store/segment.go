@@ -389,11 +389,11 @@ func (s *segment) readSys(bi *blockIndex, k int, ts []int64) (*scan.Column, erro
 	return c, nil
 }
 
-func (s *segment) readCol(bi *blockIndex, ci int, ts []int64) (*scan.Column, error) {
-	return s.readColRef(bi, ci, ts, true)
+func (s *segment) readCol(bi *blockIndex, ci int, ts []int64, want ...[]bool) (*scan.Column, error) {
+	return s.readColRef(bi, ci, ts, true, want...)
 }
 
-func (s *segment) readColRef(bi *blockIndex, ci int, ts []int64, allowRef bool) (*scan.Column, error) {
+func (s *segment) readColRef(bi *blockIndex, ci int, ts []int64, allowRef bool, want ...[]bool) (*scan.Column, error) {
 	c := &bi.cols[ci]
 	var resolve func(string) (*scan.Column, error)
 	if allowRef {
@@ -409,7 +409,7 @@ func (s *segment) readColRef(bi *blockIndex, ci int, ts []int64, allowRef bool) 
 	if err != nil {
 		return nil, err
 	}
-	col, err := decodeColumn(p, bi.rows, ts, resolve)
+	col, err := decodeColumn(p, bi.rows, ts, resolve, want...)
 	if err != nil {
 		return nil, fmt.Errorf("store: segment %s: column %q at byte %d: %w", s.name(), c.name, c.chunk.off, err)
 	}
