@@ -555,12 +555,34 @@ func (r *chunkReader) bytes(n uint64) []byte {
 
 // decodeColumn turns a chunk payload into a scan.Column over nrows rows.
 // ts is the block's @timestamp column (needed by the minus-timestamp mode).
-// want, when not nil, names the rows the caller will look at: string values
-// of other rows may be left empty (they are the expensive part to build).
-func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.Column, error), want ...[]bool) (*scan.Column, error) {
-	var wantRow []bool
-	if len(want) > 0 {
-		wantRow = want[0]
+// rowSubset selects the rows a filtered scan keeps: pos[r] is row r's index
+// in the output, or -1 when r is dropped; n rows are kept.
+type rowSubset struct {
+	pos  []int32
+	rows []int // kept rows, ascending
+	n    int
+}
+
+func newRowSubset(keep []bool) *rowSubset {
+	s := &rowSubset{pos: make([]int32, len(keep))}
+	for r, k := range keep {
+		if k {
+			s.pos[r] = int32(s.n)
+			s.rows = append(s.rows, r)
+			s.n++
+		} else {
+			s.pos[r] = -1
+		}
+	}
+	return s
+}
+
+// When sub is given the column is built over the kept rows only (output row
+// sub.pos[r] for input row r), which saves building values nobody reads.
+func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.Column, error), subs ...*rowSubset) (*scan.Column, error) {
+	var sub *rowSubset
+	if len(subs) > 0 {
+		sub = subs[0]
 	}
 	r := &chunkReader{b: p}
 	col := &scan.Column{}
@@ -568,6 +590,13 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 	// cannot describe many rows: check before allocating per-row slices.
 	if nrows > 8*len(p) || nrows > maxBlockRows {
 		return nil, fmt.Errorf("chunk of %d bytes cannot hold %d rows", len(p), nrows)
+	}
+	if sub != nil && len(sub.pos) != nrows {
+		return nil, fmt.Errorf("row subset of %d rows for a %d-row chunk", len(sub.pos), nrows)
+	}
+	outRows := nrows
+	if sub != nil {
+		outRows = sub.n
 	}
 	var present []int32
 	switch r.byte1() {
@@ -578,25 +607,35 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		if r.err != nil {
 			return nil, r.err
 		}
-		col.Present = scan.NewBitmap(nrows)
+		full := scan.NewBitmap(nrows)
 		var word [8]byte
-		for w := range col.Present {
+		for w := range full {
 			k := copy(word[:], bm[min(8*w, len(bm)):])
 			clear(word[k:])
-			col.Present[w] = binary.LittleEndian.Uint64(word[:])
+			full[w] = binary.LittleEndian.Uint64(word[:])
 		}
 		if rem := nrows & 63; rem != 0 {
-			col.Present[len(col.Present)-1] &= 1<<uint(rem) - 1 // ignore padding bits
+			full[len(full)-1] &= 1<<uint(rem) - 1 // ignore padding bits
 		}
 		cnt := 0
-		for _, w := range col.Present {
+		for _, w := range full {
 			cnt += bits.OnesCount64(w)
 		}
 		present = make([]int32, 0, cnt)
-		for w, x := range col.Present {
+		for w, x := range full {
 			for x != 0 {
 				present = append(present, int32(64*w+bits.TrailingZeros64(x)))
 				x &= x - 1
+			}
+		}
+		if sub == nil {
+			col.Present = full
+		} else {
+			col.Present = scan.NewBitmap(outRows)
+			for _, rr := range present {
+				if o := sub.pos[rr]; o >= 0 {
+					col.Present.Set(int(o))
+				}
 			}
 		}
 	default:
@@ -615,6 +654,14 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		}
 		return int(present[i])
 	}
+	// out maps value i to its output row, or -1 when the row is dropped.
+	out := func(i int) int {
+		rr := row(i)
+		if sub == nil {
+			return rr
+		}
+		return int(sub.pos[rr])
+	}
 	switch enc := r.byte1(); enc {
 	case encInt:
 		mode := r.byte1()
@@ -625,7 +672,7 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 			r.fail("minus-timestamp int column without timestamps")
 		}
 		col.Type = scan.TypeInt
-		col.Ints = make([]int64, nrows)
+		col.Ints = make([]int64, outRows)
 		prev := int64(0)
 		for i := 0; i < n && r.err == nil; i++ {
 			v := unzigzag(r.uvarint())
@@ -636,26 +683,30 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 			case intMinusTS:
 				v += ts[row(i)]
 			}
-			col.Ints[row(i)] = v
+			if o := out(i); o >= 0 {
+				col.Ints[o] = v
+			}
 		}
 	case encFloat:
 		col.Type = scan.TypeFloat
-		col.Floats = make([]float64, nrows)
+		col.Floats = make([]float64, outRows)
 		b := r.bytes(uint64(n) * 8)
 		for i := 0; i < n && r.err == nil; i++ {
-			col.Floats[row(i)] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+			if o := out(i); o >= 0 {
+				col.Floats[o] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+			}
 		}
 	case encStr, encUUID:
 		col.Type = scan.TypeString
-		col.Strs = make([]string, nrows)
-		if wantRow == nil {
+		col.Strs = make([]string, outRows)
+		if sub == nil {
 			vals := readStrings(r, enc, n)
 			for i := 0; i < n && r.err == nil; i++ {
 				col.Strs[row(i)] = vals[i]
 			}
 			break
 		}
-		readStringsTo(r, enc, n, func(i int) bool { return wantRow[row(i)] }, func(i int, s string) { col.Strs[row(i)] = s })
+		readStringsTo(r, enc, n, func(i int) bool { return out(i) >= 0 }, func(i int, s string) { col.Strs[out(i)] = s })
 	case encDict:
 		col.Type = scan.TypeDict
 		nd := r.uvarint()
@@ -674,7 +725,7 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 			return nil, r.err
 		}
 		b := r.bytes(uint64(n) * uint64(w))
-		col.Codes = make([]uint32, nrows)
+		col.Codes = make([]uint32, outRows)
 		for i := 0; i < n && r.err == nil; i++ {
 			var c uint32
 			switch w {
@@ -689,7 +740,9 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 				r.fail("code %d out of dictionary range %d", c, nd)
 				break
 			}
-			col.Codes[row(i)] = c
+			if o := out(i); o >= 0 {
+				col.Codes[o] = c
+			}
 		}
 	case encRef:
 		name := string(r.bytes(r.uvarint()))
@@ -706,23 +759,27 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		if err != nil {
 			return nil, fmt.Errorf("referenced column %q: %w", name, err)
 		}
-		rest, err := decodeColumn(nested, nrows, ts, nil)
+		rest, err := decodeColumn(nested, nrows, ts, nil, sub)
 		if err != nil {
 			return nil, fmt.Errorf("nested chunk: %w", err)
 		}
 		pres := col.Present
-		col, err = mergeRef(base, rest, eq, n, row, nrows)
+		col, err = mergeRef(base, rest, eq, n, out, outRows)
 		if err != nil {
 			return nil, err
 		}
 		col.Present = pres
 	case encMixed:
 		col.Type = scan.TypeMixed
-		col.Values = make([]scan.Value, nrows)
+		col.Values = make([]scan.Value, outRows)
 		for i := 0; i < n && r.err == nil; i++ {
+			o := out(i)
 			switch r.byte1() {
 			case 1:
-				col.Values[row(i)] = scan.Str(string(r.bytes(r.uvarint())))
+				b := r.bytes(r.uvarint())
+				if o >= 0 && r.err == nil {
+					col.Values[o] = scan.Str(string(b))
+				}
 			case 2:
 				if r.err == nil {
 					v, k := binary.Varint(r.b[r.i:])
@@ -730,12 +787,14 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 						r.fail("bad varint")
 					}
 					r.i += max(k, 0)
-					col.Values[row(i)] = scan.Int(v)
+					if o >= 0 {
+						col.Values[o] = scan.Int(v)
+					}
 				}
 			case 3:
 				b := r.bytes(8)
-				if r.err == nil {
-					col.Values[row(i)] = scan.Float(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+				if r.err == nil && o >= 0 {
+					col.Values[o] = scan.Float(math.Float64frombits(binary.LittleEndian.Uint64(b)))
 				}
 			default:
 				r.fail("bad mixed value kind")
@@ -872,15 +931,21 @@ func readStrings(r *chunkReader, enc byte, n int) []string {
 }
 
 // mergeRef rebuilds a reference-encoded column: value i (of n present
-// values, at row(i)) comes from base when its eq bit is set, else from rest.
-func mergeRef(base, rest *scan.Column, eq []byte, n int, row func(int) int, nrows int) (*scan.Column, error) {
+// values) goes to output row out(i) (skipped when negative) and comes from
+// base when its eq bit is set, else from rest; base and rest are already
+// laid out over the output rows.
+func mergeRef(base, rest *scan.Column, eq []byte, n int, out func(int) int, nrows int) (*scan.Column, error) {
 	isStr := func(c *scan.Column) bool { return c.Type == scan.TypeString || c.Type == scan.TypeDict }
 	if !isStr(base) || (rest.Type != scan.TypeMixed && !isStr(rest)) {
 		return nil, fmt.Errorf("reference encoding over non-string columns (%v, %v)", base.Type, rest.Type)
 	}
+	isEq := func(i int) bool { return eq[i>>3]&(1<<(uint(i)&7)) != 0 }
 	for i := 0; i < n; i++ {
-		r := row(i)
-		if eq[i>>3]&(1<<(uint(i)&7)) != 0 {
+		r := out(i)
+		if r < 0 {
+			continue
+		}
+		if isEq(i) {
 			if !base.Has(r) {
 				return nil, fmt.Errorf("row %d: equal to a referenced value that is absent", r)
 			}
@@ -889,14 +954,14 @@ func mergeRef(base, rest *scan.Column, eq []byte, n int, row func(int) int, nrow
 		}
 	}
 	if base.Type == scan.TypeDict && (rest.Type == scan.TypeDict || rest.Type == scan.TypeMixed) {
-		out := &scan.Column{Type: scan.TypeDict, Codes: make([]uint32, nrows)}
+		res := &scan.Column{Type: scan.TypeDict, Codes: make([]uint32, nrows)}
 		idx := map[string]uint32{}
 		code := func(s string) uint32 {
 			c, ok := idx[s]
 			if !ok {
-				c = uint32(len(out.Dict))
+				c = uint32(len(res.Dict))
 				idx[s] = c
-				out.Dict = append(out.Dict, s)
+				res.Dict = append(res.Dict, s)
 			}
 			return c
 		}
@@ -909,11 +974,14 @@ func mergeRef(base, rest *scan.Column, eq []byte, n int, row func(int) int, nrow
 			restMap[i] = -1
 		}
 		for i := 0; i < n; i++ {
-			r := row(i)
+			r := out(i)
+			if r < 0 {
+				continue
+			}
 			var m []int32
 			var d []string
 			var c uint32
-			if eq[i>>3]&(1<<(uint(i)&7)) != 0 {
+			if isEq(i) {
 				m, d, c = baseMap, base.Dict, base.Codes[r]
 			} else {
 				m, d, c = restMap, rest.Dict, rest.Codes[r]
@@ -921,20 +989,23 @@ func mergeRef(base, rest *scan.Column, eq []byte, n int, row func(int) int, nrow
 			if m[c] < 0 {
 				m[c] = int32(code(d[c]))
 			}
-			out.Codes[r] = uint32(m[c])
+			res.Codes[r] = uint32(m[c])
 		}
-		return out, nil
+		return res, nil
 	}
-	out := &scan.Column{Type: scan.TypeString, Strs: make([]string, nrows)}
+	res := &scan.Column{Type: scan.TypeString, Strs: make([]string, nrows)}
 	for i := 0; i < n; i++ {
-		r := row(i)
-		if eq[i>>3]&(1<<(uint(i)&7)) != 0 {
-			out.Strs[r] = base.Value(r).S
+		r := out(i)
+		if r < 0 {
+			continue
+		}
+		if isEq(i) {
+			res.Strs[r] = base.Value(r).S
 		} else {
-			out.Strs[r] = rest.Value(r).S
+			res.Strs[r] = rest.Value(r).S
 		}
 	}
-	return out, nil
+	return res, nil
 }
 
 // refCandidate picks an earlier string column that holds the same value as

@@ -269,13 +269,19 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 		}
 		return c.Ints, nil
 	}
-	userCols := map[int]*scan.Column{}
-	var keep []bool // rows to keep: nil means all
+	userCols := map[int]*scan.Column{} // over all rows, or over sub's rows once sub is set
+	var sub *rowSubset                  // rows kept by the hints; nil: all rows
 	userCol := func(ci int) (*scan.Column, error) {
 		if c, ok := userCols[ci]; ok {
 			return c, nil
 		}
-		c, err := seg.readCol(bi, ci, ts, keep)
+		var c *scan.Column
+		var err error
+		if sub != nil {
+			c, err = seg.readCol(bi, ci, ts, sub)
+		} else {
+			c, err = seg.readCol(bi, ci, ts)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -283,6 +289,7 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 		return c, nil
 	}
 
+	var keep []bool // nil: every row kept
 	kept := bi.rows
 	drop := func(i int) {
 		if keep == nil {
@@ -335,6 +342,20 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 	if kept == 0 {
 		return nil, nil
 	}
+	if keep != nil {
+		// From here on every column is built over the kept rows only.
+		sub = newRowSubset(keep)
+		for ci, c := range userCols {
+			userCols[ci] = compactColumn(c, sub.rows)
+		}
+		b.Rows = kept
+	}
+	full := func(c *scan.Column) *scan.Column { // a column over all rows → over kept rows
+		if sub == nil {
+			return c
+		}
+		return compactColumn(c, sub.rows)
+	}
 
 	for _, name := range names {
 		if _, done := b.Columns[name]; done {
@@ -343,13 +364,13 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 		var col *scan.Column
 		switch name {
 		case "@timestamp":
-			col = &scan.Column{Type: scan.TypeInt, Ints: ts}
+			col = full(&scan.Column{Type: scan.TypeInt, Ints: ts})
 		case "@ingestionTime":
 			v, err := sysCol(sysIngest)
 			if err != nil {
 				return nil, err
 			}
-			col = &scan.Column{Type: scan.TypeInt, Ints: v}
+			col = full(&scan.Column{Type: scan.TypeInt, Ints: v})
 		case "@logStream":
 			if stream == nil {
 				if stream, err = sysCol(sysStream); err != nil {
@@ -367,24 +388,31 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 				}
 				col.Codes[i] = c
 			}
+			col = full(col)
 		case "@log":
-			col = &scan.Column{Type: scan.TypeDict, Dict: []string{rg.log}, Codes: make([]uint32, bi.rows)}
+			col = &scan.Column{Type: scan.TypeDict, Dict: []string{rg.log}, Codes: make([]uint32, b.Rows)}
 		case "@ptr":
 			seq, err := sysCol(sysSeq)
 			if err != nil {
 				return nil, err
 			}
-			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, bi.rows)}
+			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, 0, b.Rows)}
 			for i := range seq {
 				if keep == nil || keep[i] {
-					col.Strs[i] = formatPtr(rg.g.ID, ts[i], uint64(seq[i]))
+					col.Strs = append(col.Strs, formatPtr(rg.g.ID, ts[i], uint64(seq[i])))
 				}
 			}
 		case "@message":
 			if fb == nil {
-				if fb, err = seg.readBlock(bi, false); err != nil {
+				fb = &fullBlock{seg: seg, bi: bi}
+				shape, err := seg.readSys(bi, sysShape, ts, sub)
+				if err != nil {
 					return nil, err
 				}
+				if fb.raw, err = seg.readSys(bi, sysRaw, ts, sub); err != nil {
+					return nil, err
+				}
+				fb.shape = shape.Ints
 				if err := fb.loadShapes(); err != nil {
 					return nil, err
 				}
@@ -395,25 +423,23 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 					}
 				}
 			}
-			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, bi.rows)}
+			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, b.Rows)}
 			// The index knows the total size: one allocation, no regrowth,
 			// and the strings alias it (it is never written again).
 			size := bi.msgBytes
-			if keep != nil {
+			if sub != nil {
 				size = size / int64(bi.rows) * int64(kept) * 2
 			}
 			buf := make([]byte, 0, min(size, 1<<28))
-			offs := make([]int, bi.rows+1)
-			for i := 0; i < bi.rows; i++ {
-				if keep == nil || keep[i] {
-					if buf, err = fb.message(buf, i); err != nil {
-						return nil, err
-					}
+			offs := make([]int, b.Rows+1)
+			for i := 0; i < b.Rows; i++ {
+				if buf, err = fb.message(buf, i); err != nil {
+					return nil, err
 				}
 				offs[i+1] = len(buf)
 			}
 			all := unsafe.String(unsafe.SliceData(buf), len(buf))
-			for i := 0; i < bi.rows; i++ {
+			for i := 0; i < b.Rows; i++ {
 				col.Strs[i] = all[offs[i]:offs[i+1]]
 			}
 		default:
@@ -426,18 +452,6 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 			}
 		}
 		b.Columns[name] = col
-	}
-	if keep != nil && kept < bi.rows {
-		rows := make([]int, 0, kept)
-		for i, k := range keep {
-			if k {
-				rows = append(rows, i)
-			}
-		}
-		for name, c := range b.Columns {
-			b.Columns[name] = compactColumn(c, rows)
-		}
-		b.Rows = kept
 	}
 	return b, nil
 }

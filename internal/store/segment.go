@@ -374,12 +374,12 @@ func (s *segment) readChunk(ref chunkRef, compressed bool, what string) ([]byte,
 
 var sysNames = [nSys]string{"@timestamp", "@ingestionTime", "sequence", "stream", "shape", "raw message", "shape table"}
 
-func (s *segment) readSys(bi *blockIndex, k int, ts []int64) (*scan.Column, error) {
+func (s *segment) readSys(bi *blockIndex, k int, ts []int64, sub ...*rowSubset) (*scan.Column, error) {
 	p, err := s.readChunk(bi.sys[k], true, sysNames[k]+" column")
 	if err != nil {
 		return nil, err
 	}
-	c, err := decodeColumn(p, bi.rows, ts, nil)
+	c, err := decodeColumn(p, bi.rows, ts, nil, sub...)
 	if err != nil {
 		return nil, fmt.Errorf("store: segment %s: %s column at byte %d: %w", s.name(), sysNames[k], bi.sys[k].off, err)
 	}
@@ -389,11 +389,11 @@ func (s *segment) readSys(bi *blockIndex, k int, ts []int64) (*scan.Column, erro
 	return c, nil
 }
 
-func (s *segment) readCol(bi *blockIndex, ci int, ts []int64, want ...[]bool) (*scan.Column, error) {
-	return s.readColRef(bi, ci, ts, true, want...)
+func (s *segment) readCol(bi *blockIndex, ci int, ts []int64, sub ...*rowSubset) (*scan.Column, error) {
+	return s.readColRef(bi, ci, ts, true, sub...)
 }
 
-func (s *segment) readColRef(bi *blockIndex, ci int, ts []int64, allowRef bool, want ...[]bool) (*scan.Column, error) {
+func (s *segment) readColRef(bi *blockIndex, ci int, ts []int64, allowRef bool, sub ...*rowSubset) (*scan.Column, error) {
 	c := &bi.cols[ci]
 	var resolve func(string) (*scan.Column, error)
 	if allowRef {
@@ -402,14 +402,14 @@ func (s *segment) readColRef(bi *blockIndex, ci int, ts []int64, allowRef bool, 
 			if !ok {
 				return nil, fmt.Errorf("no such column in the block")
 			}
-			return s.readColRef(bi, k, ts, false)
+			return s.readColRef(bi, k, ts, false, sub...)
 		}
 	}
 	p, err := s.readChunk(c.chunk, true, fmt.Sprintf("column %q", c.name))
 	if err != nil {
 		return nil, err
 	}
-	col, err := decodeColumn(p, bi.rows, ts, resolve, want...)
+	col, err := decodeColumn(p, bi.rows, ts, resolve, sub...)
 	if err != nil {
 		return nil, fmt.Errorf("store: segment %s: column %q at byte %d: %w", s.name(), c.name, c.chunk.off, err)
 	}
