@@ -270,7 +270,7 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 		return c.Ints, nil
 	}
 	userCols := map[int]*scan.Column{} // over all rows, or over sub's rows once sub is set
-	var sub *rowSubset                  // rows kept by the hints; nil: all rows
+	var sub *rowSubset                 // rows kept by the hints; nil: all rows
 	userCol := func(ci int) (*scan.Column, error) {
 		if c, ok := userCols[ci]; ok {
 			return c, nil
