@@ -181,7 +181,7 @@ func startMail(cfg Config, st *store.Store, api *cwlogs.Server, auth cwlogs.Auth
 		go func() {
 			defer m.followWG.Done()
 			if err := fl.run(ctx); err != nil {
-				m.errs <- err
+				m.fail(err)
 			}
 		}()
 	}
@@ -223,7 +223,7 @@ func startMail(cfg Config, st *store.Store, api *cwlogs.Server, auth cwlogs.Auth
 				Logger:     cfg.Logger,
 			})
 			if err != nil {
-				m.errs <- fmt.Errorf("following the Postfix log %s: %w", cfg.Mail.PostfixLog, err)
+				m.fail(fmt.Errorf("following the Postfix log %s: %w", cfg.Mail.PostfixLog, err))
 			}
 		}()
 		m.log.Info("following the Postfix log", "path", cfg.Mail.PostfixLog, "account", m.account)
@@ -291,7 +291,7 @@ func (m *mailSide) startPostfixPolicy(addr string) error {
 	go func() {
 		defer m.wg.Done()
 		if err := ps.Serve(ln); err != nil && !errors.Is(err, postfix.ErrServerClosed) {
-			m.errs <- err
+			m.fail(err)
 		}
 	}()
 	m.log.Info("serving Postfix policy delegation", "addr", ln.Addr().String(), "account", m.account)
@@ -320,13 +320,13 @@ func (m *mailSide) startSyslog(addr string, proc *postfixlog.Processor) error {
 	go func() {
 		defer m.wg.Done()
 		if err := srv.ServeTCP(ln); err != nil && !errors.Is(err, postfixlog.ErrSyslogClosed) {
-			m.errs <- fmt.Errorf("syslog tcp %s: %w", addr, err)
+			m.fail(fmt.Errorf("syslog tcp %s: %w", addr, err))
 		}
 	}()
 	go func() {
 		defer m.wg.Done()
 		if err := srv.ServeUDP(pc); err != nil && !errors.Is(err, postfixlog.ErrSyslogClosed) {
-			m.errs <- fmt.Errorf("syslog udp %s: %w", addr, err)
+			m.fail(fmt.Errorf("syslog udp %s: %w", addr, err))
 		}
 	}()
 	m.log.Info("receiving Postfix's log over syslog", "tcp", ln.Addr().String(), "udp", pc.LocalAddr().String(), "account", m.account)
@@ -365,6 +365,17 @@ func (m *mailSide) closeFollowers() {
 	m.followWG.Wait()
 	m.wg.Wait()
 	close(m.errs)
+}
+
+// fail reports a listener or follower that stopped on its own. Only the
+// first report ends the server; later ones are logged, never blocking the
+// goroutine that reports (shutdown waits for it).
+func (m *mailSide) fail(err error) {
+	select {
+	case m.errs <- err:
+	default:
+		m.log.Error("mail-server input stopped", "err", err)
+	}
 }
 
 // PostfixPolicyAddr is the address the Postfix policy server listens on
