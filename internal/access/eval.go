@@ -2,13 +2,15 @@ package access
 
 import (
 	"net/netip"
+
+	"github.com/mailtrail/mailtrail/internal/event"
 )
 
-// Scopes of access-control audit records.
+// Scopes of access-control audit records (event's names, as plain strings).
 const (
-	ScopeAccessControl              = "AccessControl"
-	ScopeDeviceAccessControl        = "DeviceAccessControl"
-	ScopeImpersonationAccessControl = "ImpersonationAccessControl"
+	ScopeAccessControl              = string(event.ScopeAccessControl)
+	ScopeDeviceAccessControl        = string(event.ScopeDeviceAccessControl)
+	ScopeImpersonationAccessControl = string(event.ScopeImpersonationAccessControl)
 )
 
 // Request is one access attempt to evaluate.

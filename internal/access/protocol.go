@@ -4,19 +4,23 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mailtrail/mailtrail/internal/event"
 )
 
-// Audit-log protocol names (the `protocol` field of WorkMail audit records).
+// Audit-log protocol names (the `protocol` field of WorkMail audit
+// records). The names are event's; they are repeated here as plain strings
+// because Service and RecordContext carry them as such.
 const (
-	ProtocolAutoDiscover   = "AutoDiscover"
-	ProtocolEWS            = "EWS"
-	ProtocolIMAP           = "IMAP"
-	ProtocolWindowsOutlook = "WindowsOutlook"
-	ProtocolActiveSync     = "ActiveSync"
-	ProtocolSMTP           = "SMTP"
-	ProtocolWebMail        = "WebMail"
-	ProtocolIncomingEmail  = "IncomingEmail"
-	ProtocolOutgoingEmail  = "OutgoingEmail"
+	ProtocolAutoDiscover   = string(event.ProtocolAutoDiscover)
+	ProtocolEWS            = string(event.ProtocolEWS)
+	ProtocolIMAP           = string(event.ProtocolIMAP)
+	ProtocolWindowsOutlook = string(event.ProtocolWindowsOutlook)
+	ProtocolActiveSync     = string(event.ProtocolActiveSync)
+	ProtocolSMTP           = string(event.ProtocolSMTP)
+	ProtocolWebMail        = string(event.ProtocolWebMail)
+	ProtocolIncomingEmail  = string(event.ProtocolIncomingEmail)
+	ProtocolOutgoingEmail  = string(event.ProtocolOutgoingEmail)
 	// ProtocolPOP3 is a mailtrail extension: WorkMail has no POP3, Dovecot
 	// does. See the package documentation.
 	ProtocolPOP3 = "POP3"
@@ -90,23 +94,6 @@ func PostfixService(program string, authenticated bool) (Service, error) {
 	return Service{}, fmt.Errorf("access: Postfix program %q has no WorkMail protocol (want smtpd, smtp, lmtp, local, virtual or pipe)", program)
 }
 
-// Record is an access-control audit record in WorkMail's schema (field
-// order as in WorkMail's samples). Optional fields are omitted when empty:
-// rule_id when no rule matched, impersonator_id without impersonation, and
-// user_id when the login is not a WorkMail user.
-type Record struct {
-	EventTimestamp  int64  `json:"event_timestamp"`
-	RequestID       string `json:"request_id"`
-	OrganizationARN string `json:"organization_arn"`
-	UserID          string `json:"user_id,omitempty"`
-	ImpersonatorID  string `json:"impersonator_id,omitempty"`
-	Protocol        string `json:"protocol"`
-	SourceIP        string `json:"source_ip"`
-	Scope           string `json:"scope"`
-	RuleID          string `json:"rule_id,omitempty"`
-	AccessGranted   bool   `json:"access_granted"`
-}
-
 // RecordContext is what a decision point knows about an attempt besides the
 // decision.
 type RecordContext struct {
@@ -119,21 +106,24 @@ type RecordContext struct {
 	SourceIP        string
 }
 
-// Record builds the audit record of a decision.
-func (d Decision) Record(c RecordContext) Record {
+// Record builds the audit record of a decision, in the form the mail
+// servers store it (event.Append): rule_id is omitted when no rule matched
+// and impersonator_id without impersonation; user_id is required by the
+// schema and so written as "" when the login is not a WorkMail user.
+func (d Decision) Record(c RecordContext) event.AccessControl {
 	scope := d.Scope
 	if scope == "" {
 		scope = ScopeAccessControl
 	}
-	return Record{
+	return event.AccessControl{
 		EventTimestamp:  c.Time.UnixMilli(),
 		RequestID:       c.RequestID,
 		OrganizationARN: c.OrganizationARN,
 		UserID:          c.UserID,
 		ImpersonatorID:  c.ImpersonatorID,
-		Protocol:        c.Protocol,
+		Protocol:        event.Protocol(c.Protocol),
 		SourceIP:        c.SourceIP,
-		Scope:           scope,
+		Scope:           event.Scope(scope),
 		RuleID:          d.RuleID,
 		AccessGranted:   d.Granted,
 	}

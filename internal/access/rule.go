@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mailtrail/mailtrail/internal/event"
 	"github.com/mailtrail/mailtrail/internal/org"
 )
 
@@ -26,15 +27,15 @@ const (
 // Action is an access protocol action a rule can name.
 type Action string
 
-// The 7 rule actions.
+// The 7 rule actions (event's RuleAction names).
 const (
-	ActionActiveSync     Action = "ActiveSync"
-	ActionAutoDiscover   Action = "AutoDiscover"
-	ActionEWS            Action = "EWS"
-	ActionIMAP           Action = "IMAP"
-	ActionSMTP           Action = "SMTP"
-	ActionWindowsOutlook Action = "WindowsOutlook"
-	ActionWebMail        Action = "WebMail"
+	ActionActiveSync     = Action(event.RuleActionActiveSync)
+	ActionAutoDiscover   = Action(event.RuleActionAutoDiscover)
+	ActionEWS            = Action(event.RuleActionEWS)
+	ActionIMAP           = Action(event.RuleActionIMAP)
+	ActionSMTP           = Action(event.RuleActionSMTP)
+	ActionWindowsOutlook = Action(event.RuleActionWindowsOutlook)
+	ActionWebMail        = Action(event.RuleActionWebMail)
 )
 
 // Actions lists the rule actions in the API's documented order.

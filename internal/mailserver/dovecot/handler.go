@@ -236,13 +236,7 @@ func (h *Handler) allow(w http.ResponseWriter, req *ingest.PolicyRequest) {
 			Time: now, RequestID: id, OrganizationARN: o.ARN, UserID: user.ID,
 			Protocol: svc.Protocol, SourceIP: req.Remote,
 		})
-		ac := &event.AccessControl{
-			EventTimestamp: rec.EventTimestamp, RequestID: rec.RequestID,
-			OrganizationARN: rec.OrganizationARN, UserID: rec.UserID, Protocol: event.Protocol(rec.Protocol),
-			SourceIP: rec.SourceIP, Scope: event.Scope(rec.Scope), RuleID: rec.RuleID,
-			AccessGranted: rec.AccessGranted,
-		}
-		js, err := event.Append(nil, ac)
+		js, err := event.Append(nil, &rec)
 		if err == nil {
 			err = h.cfg.Sink.Write(mailserver.Org{Account: h.cfg.Account, ID: o.ID, Alias: o.Alias},
 				mailserver.Record{Type: event.LogTypeAccessControl, Timestamp: rec.EventTimestamp, JSON: js})

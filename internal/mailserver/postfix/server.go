@@ -401,19 +401,14 @@ func (s *PolicyServer) evaluate(req *Request, login, key string) (action string,
 		return s.cfg.TempFailAction, false
 	}
 	s.evaluations.Add(1)
-	ar := d.Record(access.RecordContext{
+	rec := d.Record(access.RecordContext{
 		Time: now, RequestID: requestID(key), OrganizationARN: o.ARN, UserID: u.ID,
 		Protocol: svc.Protocol, SourceIP: ip,
 	})
-	rec := event.AccessControl{
-		EventTimestamp: ar.EventTimestamp, RequestID: ar.RequestID, OrganizationARN: ar.OrganizationARN,
-		UserID: ar.UserID, Protocol: event.Protocol(ar.Protocol), SourceIP: ar.SourceIP,
-		Scope: event.Scope(ar.Scope), RuleID: ar.RuleID, AccessGranted: ar.AccessGranted,
-	}
 	js, err := event.Append(nil, &rec)
 	if err == nil {
 		err = s.cfg.Sink.Write(mailserver.Org{Account: s.cfg.Account, ID: o.ID, Alias: o.Alias},
-			mailserver.Record{Type: event.LogTypeAccessControl, Timestamp: ar.EventTimestamp, JSON: js})
+			mailserver.Record{Type: event.LogTypeAccessControl, Timestamp: rec.EventTimestamp, JSON: js})
 	}
 	if err != nil {
 		// No record, no decision: the client is told to retry.
