@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
 	"testing"
@@ -101,6 +102,24 @@ func FuzzDecodeColumn(f *testing.F) {
 		}
 		for i := 0; i < rows; i++ {
 			col.Value(i)
+		}
+		// Decoding over a subset of rows must agree with decoding all
+		// rows and then dropping the others.
+		keep := make([]bool, rows)
+		for i := range keep {
+			keep[i] = i%2 == 0
+		}
+		sub := newRowSubset(keep)
+		part, err := decodeColumn(p, rows, ts, func(string) (*scan.Column, error) { return decodeColumn(p, rows, ts, nil, sub) }, sub)
+		if err != nil {
+			t.Fatalf("full decode worked, subset decode failed: %v", err)
+		}
+		want := compactColumn(col, sub.rows)
+		for i := 0; i < sub.n; i++ {
+			a, b := part.Value(i), want.Value(i)
+			if a != b && !(a.Kind == scan.KindFloat && b.Kind == scan.KindFloat && math.Float64bits(a.F) == math.Float64bits(b.F)) {
+				t.Fatalf("row %d: subset decode %#v, full decode %#v", i, part.Value(i), want.Value(i))
+			}
 		}
 	})
 }
