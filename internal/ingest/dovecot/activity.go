@@ -130,17 +130,7 @@ func RequestID(parts ...string) string {
 	h.Sum(sum[:0])
 	sum[6] = sum[6]&0x0f | 0x80
 	sum[8] = sum[8]&0x3f | 0x80
-	var buf [36]byte
-	hex.Encode(buf[0:8], sum[0:4])
-	buf[8] = '-'
-	hex.Encode(buf[9:13], sum[4:6])
-	buf[13] = '-'
-	hex.Encode(buf[14:18], sum[6:8])
-	buf[18] = '-'
-	hex.Encode(buf[19:23], sum[8:10])
-	buf[23] = '-'
-	hex.Encode(buf[24:36], sum[10:16])
-	return string(buf[:])
+	return event.UUID([16]byte(sum[:16]))
 }
 
 // AuthID is the request_id of a session's n-th (0-based) authentication

@@ -2,7 +2,6 @@ package postfixlog
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"strconv"
@@ -319,10 +318,11 @@ func traceID(qid, messageID string) string {
 	return hashUUID("mailtrail/postfix/trace\x00" + qid + "\x00" + messageID)
 }
 
+// hashUUID is the UUID-shaped SHA-256 prefix of s, without version bits (ids
+// already stored depend on it).
 func hashUUID(s string) string {
 	sum := sha256.Sum256([]byte(s))
-	h := hex.EncodeToString(sum[:16])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	return event.UUID([16]byte(sum[:16]))
 }
 
 // lineID identifies a log line (for records that come from one line).

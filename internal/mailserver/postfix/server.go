@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -429,12 +428,7 @@ func (s *PolicyServer) evaluate(req *Request, login, key string) (action string,
 // same transaction always yields the same id (a UUID-shaped SHA-256 prefix).
 func requestID(key string) string {
 	sum := sha256.Sum256([]byte("mailtrail/postfix-policy\x00" + key))
-	return formatUUID(sum[:16])
-}
-
-func formatUUID(b []byte) string {
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	return event.UUID([16]byte(sum[:16]))
 }
 
 // ListenAndServe listens on addr (host:port) and serves until ctx is done,
