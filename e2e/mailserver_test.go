@@ -168,10 +168,14 @@ func newRig(t *testing.T) *mailRig {
 				t.Logf("--- %s:\n%s", f, b)
 			}
 		}
+		before := rigProcesses(dir)
 		if rg.env != nil {
 			if out, err := rg.run("down"); err != nil {
 				t.Errorf("rig down: %v\n%s", err, out)
 			}
+		}
+		if len(before) == 0 && rg.env != nil {
+			t.Errorf("found no process of the rig before stopping it: the leftover check below sees nothing")
 		}
 		if left := rigProcesses(dir); len(left) > 0 {
 			t.Errorf("processes of the rig still running after rig down: %v", left)
@@ -212,17 +216,40 @@ func (rg *mailRig) up(mailtrailAddr, policyAddr, relay string) {
 	}
 }
 
-// rigProcesses lists running processes whose command line names the rig
-// directory (Dovecot's and Postfix's masters are started with it).
+// rigProcesses lists the running processes of the rig: Dovecot's and
+// Postfix's masters (from their pid files) and their children, and every
+// process whose command line names the rig (Dovecot's carry its
+// instance_name, which holds the directory's name).
 func rigProcesses(dir string) []string {
+	masters := map[string]bool{}
+	for _, f := range []string{filepath.Join(dir, "run", "master.pid"), filepath.Join(dir, "spool", "pid", "master.pid")} {
+		if b, err := os.ReadFile(f); err == nil {
+			masters[strings.TrimSpace(string(b))] = true
+		}
+	}
 	var left []string
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(b), dir) {
+		pid := e.Name()
+		cmdline, err := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
+		if err != nil {
 			continue
 		}
-		left = append(left, e.Name()+":"+strings.ReplaceAll(string(b), "\x00", " "))
+		stat, _ := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+		// stat: pid (comm) state ppid ...; comm may hold spaces, so read
+		// after the last ')'.
+		var state, ppid string
+		if k := strings.LastIndexByte(string(stat), ')'); k >= 0 {
+			if f := strings.Fields(string(stat[k+1:])); len(f) >= 2 {
+				state, ppid = f[0], f[1]
+			}
+		}
+		if state == "Z" {
+			continue // exited, waiting to be reaped
+		}
+		if masters[pid] || masters[ppid] || strings.Contains(string(cmdline), filepath.Base(dir)) {
+			left = append(left, pid+":"+strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
 	}
 	return left
 }
@@ -417,18 +444,18 @@ func TestMailServers(t *testing.T) {
 	}
 	rg.curl(0, "bob POP3 allowed", rg.pop3URL(""), bob, bobPW)
 	sub := []string{"-p", rg.submit, "-a", "PLAIN"}
-	rg.swaks(28, "alice submission wrong password", append(sub, "-au", alice, "-ap", "wrong", "-f", alice, "-t", "x@accept.test")...)
+	rg.swaks(28, "alice submission wrong password", slices.Concat(sub, []string{"-au", alice, "-ap", "wrong", "-f", alice, "-t", "x@accept.test"})...)
 
 	// --- Inbound mail through the MX port, delivered over LMTP.
 	in := []string{"-p", rg.mx, "-f", "sender@remote.test"}
-	rg.swaks(0, "inbound 1 to alice", append(in, "-t", alice, "--header", "Subject: inbound 1", "--header", "Message-Id: <inbound-1@remote.test>")...)
-	rg.swaks(0, "inbound 2 to alice", append(in, "-t", alice, "--header", "Subject: inbound 2", "--header", "Message-Id: <inbound-2@remote.test>")...)
-	rg.swaks(0, "inbound to bob", append(in, "-t", bob, "--header", "Subject: inbound bob", "--header", "Message-Id: <inbound-3@remote.test>")...)
+	rg.swaks(0, "inbound 1 to alice", slices.Concat(in, []string{"-t", alice, "--header", "Subject: inbound 1", "--header", "Message-Id: <inbound-1@remote.test>"})...)
+	rg.swaks(0, "inbound 2 to alice", slices.Concat(in, []string{"-t", alice, "--header", "Subject: inbound 2", "--header", "Message-Id: <inbound-2@remote.test>"})...)
+	rg.swaks(0, "inbound to bob", slices.Concat(in, []string{"-t", bob, "--header", "Subject: inbound bob", "--header", "Message-Id: <inbound-3@remote.test>"})...)
 
 	// --- Outbound: sent to the fake remote MX, and bounced by it.
-	rg.swaks(0, "alice sends", append(sub, "-au", alice, "-ap", alicePW, "-f", alice, "-t", "friend@accept.test", "--header", "Subject: outbound ok")...)
-	rg.swaks(0, "alice sends to a bouncing address", append(sub, "-au", alice, "-ap", alicePW, "-f", alice, "-t", "nobody@bounce.test", "--header", "Subject: will bounce")...)
-	rg.swaks(0, "bob sends", append(sub, "-a", "LOGIN", "-au", bob, "-ap", bobPW, "-f", bob, "-t", "pal@accept.test", "--header", "Subject: from bob")...)
+	rg.swaks(0, "alice sends", slices.Concat(sub, []string{"-au", alice, "-ap", alicePW, "-f", alice, "-t", "friend@accept.test", "--header", "Subject: outbound ok"})...)
+	rg.swaks(0, "alice sends to a bouncing address", slices.Concat(sub, []string{"-au", alice, "-ap", alicePW, "-f", alice, "-t", "nobody@bounce.test", "--header", "Subject: will bounce"})...)
+	rg.swaks(0, "bob sends", slices.Concat(sub, []string{"-a", "LOGIN", "-au", bob, "-ap", bobPW, "-f", bob, "-t", "pal@accept.test", "--header", "Subject: from bob"})...)
 
 	waitFor(t, "both accepted messages at the fake MX", 60*time.Second, func() bool { return len(mx.got()) == 2 })
 	if got := mx.got(); !slices.Contains(got, "friend@accept.test") || !slices.Contains(got, "pal@accept.test") {
