@@ -76,7 +76,7 @@ func infoFor(t reflect.Type) *typeInfo {
 			continue
 		}
 		name, _, _ := strings.Cut(tag, ",")
-		fi := fieldInfo{name: name, quoted: append(appendString(nil, name), ':'), index: i,
+		fi := fieldInfo{name: name, quoted: append(AppendString(nil, name), ':'), index: i,
 			unmarshaler: sf.Type.Kind() != reflect.Pointer && reflect.PointerTo(sf.Type).Implements(unmarshalerType)}
 		switch sf.Tag.Get("event") {
 		case "required":
@@ -391,7 +391,7 @@ func appendStruct(b []byte, v reflect.Value, m *meta) ([]byte, error) {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendString(b, e.Key)
+		b = AppendString(b, e.Key)
 		b = append(b, ':')
 		b = append(b, e.Value...)
 	}
@@ -423,7 +423,7 @@ func appendValue(b []byte, fv reflect.Value) ([]byte, error) {
 	}
 	switch fv.Kind() {
 	case reflect.String:
-		return appendString(b, fv.String()), nil
+		return AppendString(b, fv.String()), nil
 	case reflect.Bool:
 		return strconv.AppendBool(b, fv.Bool()), nil
 	case reflect.Int, reflect.Int64:

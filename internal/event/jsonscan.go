@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/mailtrail/mailtrail/internal/scan"
 )
 
 // maxDepth bounds JSON nesting so that hostile input cannot exhaust the
-// stack; it matches scan.MaxDepth.
-const maxDepth = 64
+// stack; it is the flattener's, so that a record this package decodes is
+// one the query side also treats as JSON.
+const maxDepth = scan.MaxDepth
 
 // SyntaxError reports malformed JSON with the byte offset where the problem
 // was found, so that ingest can print "file:line: byte N: reason".
@@ -362,10 +365,12 @@ func stringValue(raw []byte) (string, bool) {
 	return s, err == nil
 }
 
-// appendString appends s as a JSON string. Unlike encoding/json it leaves
-// <, > and & alone: these records are logs, not HTML, and Message-IDs such as
-// "<abc@example.com>" stay readable. Invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
+// AppendString appends s as a JSON string, the way every record is written
+// (the codec here, and gen's generator). Unlike encoding/json it leaves <,
+// > and & alone: these records are logs, not HTML, and Message-IDs such as
+// "<abc@example.com>" stay readable. Invalid UTF-8 becomes U+FFFD, and
+// U+2028/U+2029 are escaped for JavaScript consumers.
+func AppendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0

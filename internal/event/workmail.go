@@ -212,14 +212,14 @@ func (l StringList) IsZero() bool { return l.Values == nil && !l.Single }
 
 func (l StringList) MarshalJSON() ([]byte, error) {
 	if l.Single && len(l.Values) == 1 {
-		return appendString(nil, l.Values[0]), nil
+		return AppendString(nil, l.Values[0]), nil
 	}
 	b := []byte{'['}
 	for i, s := range l.Values {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = AppendString(b, s)
 	}
 	return append(b, ']'), nil
 }
@@ -260,7 +260,7 @@ type FlexTime struct{ raw string }
 func MillisTime(ms int64) FlexTime { return FlexTime{raw: strconv.FormatInt(ms, 10)} }
 
 // StringTime returns a FlexTime written as the JSON string s.
-func StringTime(s string) FlexTime { return FlexTime{raw: string(appendString(nil, s))} }
+func StringTime(s string) FlexTime { return FlexTime{raw: string(AppendString(nil, s))} }
 
 // IsZero reports an absent value (for omitzero).
 func (t FlexTime) IsZero() bool { return t.raw == "" }

@@ -1,6 +1,10 @@
 package gen
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/mailtrail/mailtrail/internal/event"
+)
 
 // Campaign rates, per authentication pick while idle. With the defaults
 // they give ~60 brute-force bursts and ~15 sprays per 10M records: about
@@ -540,7 +544,7 @@ func (g *Generator) personalAccessToken(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendStr(b, s)
+		b = event.AppendString(b, s)
 	}
 	return append(b, ']', '}')
 }

@@ -1,6 +1,10 @@
 package gen
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/mailtrail/mailtrail/internal/event"
+)
 
 // Email events are modelled per message: when a message is accepted its
 // whole trace (received, rule and DMARC actions, one delivery or bounce per
@@ -100,7 +104,7 @@ func (m *message) list(key string, vals []string) {
 		if i > 0 {
 			a = append(a, ',')
 		}
-		a = appendStr(a, v)
+		a = event.AppendString(a, v)
 	}
 	m.arena = append(a, ']')
 }
@@ -116,7 +120,7 @@ func (m *message) ruleActions(action string, rcpts []string) {
 func (m *message) bounced(addr string, k int) {
 	br := bounceReasons[k]
 	m.arena = append(m.arena, `,"bouncedRecipient":{"emailAddress":`...)
-	m.arena = appendStr(m.arena, addr)
+	m.arena = event.AppendString(m.arena, addr)
 	m.arena = appendKV(m.arena, "status", br.status)
 	m.arena = appendKS(m.arena, "reason", br.reason)
 	m.arena = append(m.arena, '}')

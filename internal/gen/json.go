@@ -1,39 +1,15 @@
 package gen
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/mailtrail/mailtrail/internal/event"
+)
 
 const hexDigits = "0123456789abcdef"
 
 // b64url is the alphabet of EWS-style item and folder ids.
 const b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-// appendStr appends s as a JSON string literal. Most values the generator
-// writes are known-safe ASCII, but subjects, user agents and paths go
-// through here so a future vocabulary change cannot break the JSON.
-func appendStr(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
 
 // appendKV appends ,"key":"val" for a val known to need no escaping.
 func appendKV(b []byte, key, val string) []byte {
@@ -49,7 +25,7 @@ func appendKS(b []byte, key, val string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
-	return appendStr(b, val)
+	return event.AppendString(b, val)
 }
 
 func appendKBool(b []byte, key string, v bool) []byte {
