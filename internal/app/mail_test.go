@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -242,5 +243,88 @@ func TestStartMail(t *testing.T) {
 	}
 	if _, err := net.Dial("tcp", srv.PostfixPolicyAddr()); err == nil {
 		t.Error("the Postfix policy server still accepts after Shutdown")
+	}
+}
+
+// TestSyslogEmailEvents sends one inbound message's Postfix log lines over
+// syslog (TCP, newline-framed, and UDP) and finds its email events in the
+// organization's log group through the Logs API.
+func TestSyslogEmailEvents(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := Start(Config{
+		DataDir: filepath.Join(dir, "data"), Addr: "127.0.0.1:0", NoAuth: true,
+		Logger: slog.New(slog.DiscardHandler),
+		Mail:   MailConfig{Syslog: "127.0.0.1:0"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	call := func(target, body string) (map[string]any, int) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", "http://"+srv.Addr()+"/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", target)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return out, resp.StatusCode
+	}
+	if out, code := call("WorkMailService.CreateOrganization", `{"Alias":"acme","Domains":[{"DomainName":"example.test"}]}`); code != 200 {
+		t.Fatalf("CreateOrganization: HTTP %d %v", code, out)
+	}
+
+	stamp := time.Now().Format(time.Stamp)
+	lines := []string{
+		"postfix/smtpd[21805]: D0AC09881D6: client=localhost[127.0.0.1]",
+		"postfix/cleanup[21810]: D0AC09881D6: message-id=<inbound-1@remote.test>",
+		"postfix/qmgr[21348]: D0AC09881D6: from=<sender@remote.test>, size=421, nrcpt=1 (queue active)",
+		"postfix/lmtp[21811]: D0AC09881D6: to=<alice@example.test>, relay=127.0.0.1[127.0.0.1]:10024, delay=0.21, delays=0.06/0.02/0.12/0.01, dsn=2.0.0, status=sent (250 2.0.0 <alice@example.test> zNu5OtgzA2s1VQAAg+zDdQ Saved)",
+		"postfix/qmgr[21348]: D0AC09881D6: removed",
+	}
+	syslogAddr := srv.mail.syslogLn.Addr().String()
+	tcp, err := net.Dial("tcp", syslogAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines[:3] {
+		fmt.Fprintf(tcp, "<22>%s mail %s\n", stamp, l)
+	}
+	tcp.Close()
+	udp, err := net.Dial("udp", syslogAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines[3:] {
+		fmt.Fprintf(udp, "<22>%s mail %s", stamp, l)
+	}
+	udp.Close()
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		// The group appears with the first record.
+		out, _ := call("Logs_20140328.FilterLogEvents", `{"logGroupName":"/aws/workmail/emailevents/acme"}`)
+		var names []string
+		evs, _ := out["events"].([]any)
+		for _, e := range evs {
+			msg, _ := e.(map[string]any)["message"].(string)
+			var rec struct {
+				Event struct{ EventName string } `json:"event"`
+			}
+			json.Unmarshal([]byte(msg), &rec)
+			names = append(names, rec.Event.EventName)
+		}
+		slices.Sort(names)
+		if fmt.Sprint(names) == "[MAILBOX_EMAIL_DELIVERED ORGANIZATION_EMAIL_RECEIVED]" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("email events from syslog: %v, want MAILBOX_EMAIL_DELIVERED and ORGANIZATION_EMAIL_RECEIVED", names)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
