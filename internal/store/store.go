@@ -38,7 +38,9 @@ type Options struct {
 	Region string // for ARNs; DefaultRegion when empty
 
 	// MemtableBytes is the raw message volume buffered in memory before it is
-	// flushed into segments (default 48 MiB). While MaxFrozen frozen
+	// flushed into segments (default 36 MiB: on the 10M benchmark 38 B/record
+	// at 0.84 GiB peak RSS; 48 MiB gives 37.5 B/record at 0.97 GiB). While
+	// MaxFrozen frozen
 	// memtables wait for the flusher the active one keeps filling; once it
 	// is full too, Append blocks. Default 1: one memtable fills while the
 	// previous one is encoded, which bounds memory to about two memtables.
@@ -79,7 +81,7 @@ func (o *Options) setDefaults() {
 		o.Region = DefaultRegion
 	}
 	if o.MemtableBytes <= 0 {
-		o.MemtableBytes = 48 << 20
+		o.MemtableBytes = 36 << 20
 	}
 	if o.MaxFrozen <= 0 {
 		o.MaxFrozen = 1
