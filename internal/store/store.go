@@ -40,10 +40,10 @@ type Options struct {
 	// MemtableBytes is the raw message volume buffered in memory before it is
 	// flushed into segments (default 36 MiB: on the 10M benchmark 38 B/record
 	// at 0.84 GiB peak RSS; 48 MiB gives 37.5 B/record at 0.97 GiB). While
-	// MaxFrozen frozen
-	// memtables wait for the flusher the active one keeps filling; once it
-	// is full too, Append blocks. Default 1: one memtable fills while the
-	// previous one is encoded, which bounds memory to about two memtables.
+	// MaxFrozen frozen memtables wait for the flusher the active one keeps
+	// filling; once it is full too, Append blocks. Default 1: one memtable
+	// fills while the previous one is encoded, which bounds memory to about
+	// two memtables.
 	MemtableBytes int
 	MaxFrozen     int
 	FlushInterval time.Duration // flush a non-empty memtable this old (default 30s)
