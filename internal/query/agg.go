@@ -13,6 +13,9 @@ type aggState interface {
 	merge(o aggState)
 	result() Value
 	size() int64 // approximate bytes held, for the memory limit
+	// snap returns an independent copy that other states of the same
+	// aggregate can be merged into (partial results).
+	snap() aggState
 }
 
 func newAgg(a *aggCall) aggState {
@@ -68,6 +71,7 @@ func (a *aggCount) add(v Value, _ int64) {
 }
 func (a *aggCount) merge(o aggState) { a.n += o.(*aggCount).n }
 func (a *aggCount) result() Value    { return vInt(a.n) }
+func (a *aggCount) snap() aggState { c := *a; return &c }
 func (a *aggCount) size() int64      { return 16 }
 
 type aggDistinct struct {
@@ -94,6 +98,13 @@ func (a *aggDistinct) merge(o aggState) {
 	}
 }
 func (a *aggDistinct) result() Value { return vInt(int64(len(a.set))) }
+func (a *aggDistinct) snap() aggState {
+	c := &aggDistinct{set: make(map[string]struct{}, len(a.set)), bytes: a.bytes}
+	for k := range a.set {
+		c.set[k] = struct{}{}
+	}
+	return c
+}
 func (a *aggDistinct) size() int64   { return a.bytes + 48 }
 
 // aggSum is sum and avg over the numeric values (others are ignored).
@@ -141,6 +152,7 @@ func (a *aggSum) result() Value {
 	}
 	return vFloat(float64(a.isum) + a.fsum)
 }
+func (a *aggSum) snap() aggState { c := *a; return &c }
 func (a *aggSum) size() int64 { return 40 }
 
 // aggMinMax compares numerically while every value is a number or a
@@ -200,6 +212,7 @@ func (a *aggMinMax) result() Value {
 	}
 	return null
 }
+func (a *aggMinMax) snap() aggState { c := *a; return &c }
 func (a *aggMinMax) size() int64 { return 120 + int64(len(a.strBest)) }
 
 // aggPct is the nearest-rank percentile of the numeric values.
@@ -224,6 +237,9 @@ func (a *aggPct) result() Value {
 		rank = 1
 	}
 	return numValue(a.vals[rank-1])
+}
+func (a *aggPct) snap() aggState {
+	return &aggPct{p: a.p, vals: slices.Clone(a.vals)}
 }
 func (a *aggPct) size() int64 { return 32 + 8*int64(cap(a.vals)) }
 
@@ -264,6 +280,7 @@ func (a *aggStddev) result() Value {
 	}
 	return vFloat(math.Sqrt(a.m2 / (a.n - 1)))
 }
+func (a *aggStddev) snap() aggState { c := *a; return &c }
 func (a *aggStddev) size() int64 { return 32 }
 
 // aggPick is earliest/latest: the value from the row with the smallest or
@@ -290,6 +307,7 @@ func (a *aggPick) merge(o aggState) {
 	}
 }
 func (a *aggPick) result() Value { return a.v }
+func (a *aggPick) snap() aggState { c := *a; return &c }
 func (a *aggPick) size() int64   { return 80 + int64(len(a.v.s)) }
 
 type aggSorts struct {
@@ -318,4 +336,5 @@ func (a *aggSorts) merge(o aggState) {
 	}
 }
 func (a *aggSorts) result() Value { return a.v }
+func (a *aggSorts) snap() aggState { c := *a; return &c }
 func (a *aggSorts) size() int64   { return 80 + int64(len(a.v.s)) }

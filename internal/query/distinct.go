@@ -1,6 +1,7 @@
 package query
 
 import (
+	"hash/maphash"
 	"strconv"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
@@ -9,8 +10,9 @@ import (
 // interner numbers the distinct values of one count_distinct argument
 // within one worker, so that per-group sets hold small integers.
 type interner struct {
-	ids  map[string]uint32
-	strs []string
+	ids    map[string]uint32
+	strs   []string
+	hashes []uint64 // strHash of strs[id]
 }
 
 func newInterner() *interner { return &interner{ids: map[string]uint32{}} }
@@ -23,6 +25,7 @@ func (in *interner) id(s string) uint32 {
 	s = string([]byte(s)) // the block's memory is not ours to keep
 	in.ids[s] = id
 	in.strs = append(in.strs, s)
+	in.hashes = append(in.hashes, strHash(s))
 	return id
 }
 
@@ -93,6 +96,11 @@ func (a *aggDistinctID) merge(o aggState) {
 	}
 	b.set.each(func(id uint32) { a.set.add(a.in.id(b.in.strs[id])) })
 }
+func (a *aggDistinctID) snap() aggState {
+	c := &aggDistinctHash{}
+	a.set.each(func(id uint32) { c.set.add(a.in.hashes[id]) })
+	return c
+}
 func (a *aggDistinctID) result() Value { return vInt(int64(a.set.n)) }
 func (a *aggDistinctID) size() int64   { return 64 + a.set.bytes() }
 
@@ -145,4 +153,74 @@ func (f *distinctFeed) id(i int, isTime bool) (uint32, bool) {
 		return 0, false
 	}
 	return f.in.id(v.String()), true
+}
+
+// hashSeed keys every string hash of the engine; one seed per process so
+// that hashes computed by different workers and blocks agree.
+var hashSeed = maphash.MakeSeed()
+
+// strHash is the 64-bit hash of s used by the engine's string tables; never
+// zero, so that zero can mark an empty slot.
+func strHash(s string) uint64 { return maphash.String(hashSeed, s) | 1 }
+
+// aggDistinctHash is count_distinct over value hashes. It exists only in
+// partial results, where the workers' interned sets cannot be merged
+// exactly without touching the workers' interners: two distinct values
+// with the same 64-bit hash count once there (for n values the chance of
+// any collision is about n²/2⁶⁴). Final results stay exact.
+type aggDistinctHash struct {
+	set u64Set
+}
+
+func (a *aggDistinctHash) add(v Value, _ int64) {
+	if !v.isNull() {
+		a.set.add(strHash(v.String()))
+	}
+}
+func (a *aggDistinctHash) merge(o aggState) {
+	switch b := o.(type) {
+	case *aggDistinctID:
+		b.set.each(func(id uint32) { a.set.add(b.in.hashes[id]) })
+	case *aggDistinctHash:
+		for _, h := range b.set.tab {
+			if h != 0 {
+				a.set.add(h)
+			}
+		}
+	}
+}
+func (a *aggDistinctHash) result() Value { return vInt(int64(a.set.n)) }
+func (a *aggDistinctHash) size() int64   { return 64 + int64(8*len(a.set.tab)) }
+func (a *aggDistinctHash) snap() aggState {
+	return &aggDistinctHash{set: u64Set{tab: append([]uint64(nil), a.set.tab...), n: a.set.n}}
+}
+
+// u64Set is an open-addressing set of non-zero 64-bit hashes.
+type u64Set struct {
+	tab []uint64
+	n   int
+}
+
+func (s *u64Set) add(h uint64) bool {
+	if 2*(s.n+1) > len(s.tab) {
+		old := s.tab
+		s.tab = make([]uint64, max(16, 2*len(old)))
+		s.n = 0
+		for _, v := range old {
+			if v != 0 {
+				s.add(v)
+			}
+		}
+	}
+	mask := uint64(len(s.tab) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.tab[i] {
+		case h:
+			return false
+		case 0:
+			s.tab[i] = h
+			s.n++
+			return true
+		}
+	}
 }

@@ -17,6 +17,11 @@
 // command names prefixes or classes needs the server to expand them into
 // Options.Groups.
 //
+// While it runs, a query reports Options.Progress(Stats) every 64 blocks
+// and, when Options.Partial is set, the rows a client would see if it
+// stopped now, at most every Options.PartialEvery (200 ms): what
+// GetQueryResults returns with status Running.
+//
 // # Execution
 //
 // The planner binds every field name to a slot and splits the pipeline in

@@ -7,7 +7,9 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
 )
@@ -36,7 +38,28 @@ type Options struct {
 	// Progress, when set, is called from time to time with the statistics
 	// so far (from a scan goroutine; it must not block for long).
 	Progress func(Stats)
+	// Partial, when set, is called while the query runs with the rows a
+	// client would see if the query stopped now (final order, capped at the
+	// limit, the commands after sort/stats applied) and the statistics so
+	// far: GetQueryResults shows them with status Running. It is called
+	// from one goroutine of the query, never concurrently with itself and
+	// never after Run returns, and only when blocks were read since the
+	// previous call. The rows are the callee's to keep.
+	//
+	// Cost: for sort/top-k queries only the rows that entered the top-k
+	// since the previous call are sorted (then merged) and rendered; a
+	// stats query copies and merges the workers' groups, which is
+	// proportional to the groups held (count_distinct sets included). To
+	// keep that small against the scan, the next call waits at least ten
+	// times as long as the last one took.
+	Partial func(rows [][]Field, st Stats)
+	// PartialEvery is the least time between two Partial calls; 0 means
+	// DefaultPartialEvery.
+	PartialEvery time.Duration
 }
+
+// DefaultPartialEvery is how often Options.Partial is called by default.
+const DefaultPartialEvery = 200 * time.Millisecond
 
 // Stats are the query statistics GetQueryResults reports.
 type Stats struct {
@@ -125,18 +148,29 @@ func Run(ctx context.Context, src scan.Source, q *Query, opt Options) (*Result, 
 		ex.parts[i] = ex.newPart()
 	}
 	var blocks atomic.Int64
+	stopPartial := ex.startPartial(&opt, &blocks)
 	err := src.Scan(ctx, req, func(w int, b *scan.Block) error {
 		if w < 0 || w >= len(ex.parts) {
 			return fmt.Errorf("query: source used worker index %d of %d", w, len(ex.parts))
 		}
-		if err := ex.block(ex.parts[w], b); err != nil {
+		pt := ex.parts[w]
+		if opt.Partial != nil {
+			// The partial-results goroutine reads the part between blocks.
+			pt.mu.Lock()
+		}
+		err := ex.block(pt, b)
+		if opt.Partial != nil {
+			pt.mu.Unlock()
+		}
+		if err != nil {
 			return err
 		}
-		if opt.Progress != nil && blocks.Add(1)%64 == 0 {
+		if n := blocks.Add(1); opt.Progress != nil && n%64 == 0 {
 			opt.Progress(ex.stats())
 		}
 		return ctx.Err()
 	})
+	stopPartial()
 	if err != nil {
 		return nil, err
 	}
@@ -156,20 +190,27 @@ func Run(ctx context.Context, src scan.Source, q *Query, opt Options) (*Result, 
 	}
 	res.Rows = make([][]Field, 0, len(rows))
 	for _, r := range rows {
-		out := make([]Field, 0, len(p.out)+1)
-		for _, c := range p.out {
-			if v := r[c.slot]; !v.isNull() {
-				out = append(out, Field{c.name, v.String()})
-			}
-		}
-		if p.ptrSlot >= 0 {
-			if v := r[p.ptrSlot]; !v.isNull() {
-				out = append(out, Field{"@ptr", v.String()})
-			}
-		}
-		res.Rows = append(res.Rows, out)
+		res.Rows = append(res.Rows, ex.render(r))
 	}
 	return res, nil
+}
+
+// render turns a row of values into the result fields: the output columns
+// the record has, then @ptr.
+func (ex *executor) render(r []Value) []Field {
+	p := ex.p
+	out := make([]Field, 0, len(p.out)+1)
+	for _, c := range p.out {
+		if v := r[c.slot]; !v.isNull() {
+			out = append(out, Field{c.name, v.String()})
+		}
+	}
+	if p.ptrSlot >= 0 {
+		if v := r[p.ptrSlot]; !v.isNull() {
+			out = append(out, Field{"@ptr", v.String()})
+		}
+	}
+	return out
 }
 
 // Fields returns the column names of a query's result in order, @ptr last
@@ -226,6 +267,10 @@ type executor struct {
 
 // part is one worker's partial state.
 type part struct {
+	// mu is held by the worker while it evaluates a block, when partial
+	// results are on, so that the partial-results goroutine can read the
+	// groups and rows between blocks.
+	mu     sync.Mutex
 	bt     batch
 	groups map[string]*group
 	keyBuf []byte
@@ -246,6 +291,11 @@ type group struct {
 type row struct {
 	vals []Value
 	keys []Value
+	// Used only by the partial-results goroutine (the worker never touches
+	// them after creating the row): the generation of the last partial
+	// that saw the row, and its rendered fields.
+	seen     uint32
+	rendered []Field
 }
 
 func (ex *executor) newPart() *part {

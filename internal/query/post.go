@@ -14,30 +14,9 @@ func (ex *executor) finish() ([][]Value, error) {
 	case pivotStats:
 		merged := ex.parts[0].groups
 		for _, pt := range ex.parts[1:] {
-			for k, g := range pt.groups {
-				if m, ok := merged[k]; ok {
-					m.star += g.star
-					for i, a := range m.aggs {
-						a.merge(g.aggs[i])
-					}
-				} else {
-					merged[k] = g
-				}
-			}
+			mergeGroups(merged, pt.groups, false)
 		}
-		gs := make([]*group, 0, len(merged))
-		for _, g := range merged {
-			gs = append(gs, g)
-		}
-		if len(gs) == 0 && len(p.stats.by) == 0 {
-			// stats without by over no records: one row of empty aggregates.
-			g := &group{aggs: make([]aggState, len(p.stats.aggs))}
-			for i, a := range p.stats.aggs {
-				g.aggs[i] = newAgg(a)
-			}
-			gs = append(gs, g)
-		}
-		rows = statsRows(p, p.stats, gs, ex.itemFns)
+		rows = ex.statsResult(merged)
 	case pivotSort:
 		var all []*row
 		for _, pt := range ex.parts {
@@ -56,6 +35,51 @@ func (ex *executor) finish() ([][]Value, error) {
 		}
 	}
 	return runPost(p, p.post, rows, len(p.slotNames))
+}
+
+// mergeGroups folds the groups of one worker into merged. With snap, the
+// groups added to merged are copies, so that the worker's own stay
+// untouched (partial results).
+func mergeGroups(merged, from map[string]*group, snap bool) {
+	for k, g := range from {
+		if m, ok := merged[k]; ok {
+			m.star += g.star
+			for i, a := range m.aggs {
+				a.merge(g.aggs[i])
+			}
+		} else if snap {
+			merged[k] = g.snap()
+		} else {
+			merged[k] = g
+		}
+	}
+}
+
+// statsResult turns the merged groups into the stats rows.
+func (ex *executor) statsResult(merged map[string]*group) [][]Value {
+	p := ex.p
+	gs := make([]*group, 0, len(merged))
+	for _, g := range merged {
+		gs = append(gs, g)
+	}
+	if len(gs) == 0 && len(p.stats.by) == 0 {
+		// stats without by over no records: one row of empty aggregates.
+		g := &group{aggs: make([]aggState, len(p.stats.aggs))}
+		for i, a := range p.stats.aggs {
+			g.aggs[i] = newAgg(a)
+		}
+		gs = append(gs, g)
+	}
+	return statsRows(p, p.stats, gs, ex.itemFns)
+}
+
+// snap copies a group and its aggregate states.
+func (g *group) snap() *group {
+	c := &group{keys: g.keys, aggs: make([]aggState, len(g.aggs)), star: g.star}
+	for i, a := range g.aggs {
+		c.aggs[i] = a.snap()
+	}
+	return c
 }
 
 // statsRows turns groups into rows, ordered by bucket (newest first) when
