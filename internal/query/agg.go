@@ -71,7 +71,7 @@ func (a *aggCount) add(v Value, _ int64) {
 }
 func (a *aggCount) merge(o aggState) { a.n += o.(*aggCount).n }
 func (a *aggCount) result() Value    { return vInt(a.n) }
-func (a *aggCount) snap() aggState { c := *a; return &c }
+func (a *aggCount) snap() aggState   { c := *a; return &c }
 func (a *aggCount) size() int64      { return 16 }
 
 type aggDistinct struct {
@@ -105,7 +105,7 @@ func (a *aggDistinct) snap() aggState {
 	}
 	return c
 }
-func (a *aggDistinct) size() int64   { return a.bytes + 48 }
+func (a *aggDistinct) size() int64 { return a.bytes + 48 }
 
 // aggSum is sum and avg over the numeric values (others are ignored).
 type aggSum struct {
@@ -153,7 +153,7 @@ func (a *aggSum) result() Value {
 	return vFloat(float64(a.isum) + a.fsum)
 }
 func (a *aggSum) snap() aggState { c := *a; return &c }
-func (a *aggSum) size() int64 { return 40 }
+func (a *aggSum) size() int64    { return 40 }
 
 // aggMinMax compares numerically while every value is a number or a
 // numeric string, and as strings as soon as one value is not.
@@ -213,7 +213,7 @@ func (a *aggMinMax) result() Value {
 	return null
 }
 func (a *aggMinMax) snap() aggState { c := *a; return &c }
-func (a *aggMinMax) size() int64 { return 120 + int64(len(a.strBest)) }
+func (a *aggMinMax) size() int64    { return 120 + int64(len(a.strBest)) }
 
 // aggPct is the nearest-rank percentile of the numeric values.
 type aggPct struct {
@@ -281,7 +281,7 @@ func (a *aggStddev) result() Value {
 	return vFloat(math.Sqrt(a.m2 / (a.n - 1)))
 }
 func (a *aggStddev) snap() aggState { c := *a; return &c }
-func (a *aggStddev) size() int64 { return 32 }
+func (a *aggStddev) size() int64    { return 32 }
 
 // aggPick is earliest/latest: the value from the row with the smallest or
 // largest @timestamp (rows lacking the field are skipped).
@@ -306,9 +306,9 @@ func (a *aggPick) merge(o aggState) {
 		a.add(b.v, b.ts)
 	}
 }
-func (a *aggPick) result() Value { return a.v }
+func (a *aggPick) result() Value  { return a.v }
 func (a *aggPick) snap() aggState { c := *a; return &c }
-func (a *aggPick) size() int64   { return 80 + int64(len(a.v.s)) }
+func (a *aggPick) size() int64    { return 80 + int64(len(a.v.s)) }
 
 type aggSorts struct {
 	last bool
@@ -335,6 +335,6 @@ func (a *aggSorts) merge(o aggState) {
 		a.add(b.v, 0)
 	}
 }
-func (a *aggSorts) result() Value { return a.v }
+func (a *aggSorts) result() Value  { return a.v }
 func (a *aggSorts) snap() aggState { c := *a; return &c }
-func (a *aggSorts) size() int64   { return 80 + int64(len(a.v.s)) }
+func (a *aggSorts) size() int64    { return 80 + int64(len(a.v.s)) }
