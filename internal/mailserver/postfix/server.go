@@ -289,10 +289,14 @@ func (s *PolicyServer) handle(c *conn) {
 	}()
 	remote := c.nc.RemoteAddr().String()
 	for {
+		// Deadline first, then the closing check: a Close that this check
+		// misses comes after it, so its zero deadline lands after ours and
+		// wakes the Peek (the other order let an idle connection sleep
+		// through Close until ShutdownTimeout).
+		c.nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
 		if s.isClosing() {
 			return
 		}
-		c.nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
 		if _, err := c.br.Peek(1); err != nil {
 			if err != io.EOF && !s.isClosing() {
 				if errors.Is(err, os.ErrDeadlineExceeded) {
