@@ -410,7 +410,23 @@ type dovecotFollower struct {
 	partial  []byte // an unterminated last line
 	queue    []queuedLine
 	dirty    bool // lines fed since the last flush
+	// backlog is the size of the file when the follower started: what was
+	// written before (while mailtrail was down) is fed without the lag,
+	// since no live copy of it can still arrive.
+	backlog int64
 }
+
+// maxQueued bounds the lines read ahead of feeding, so catching up on a
+// large file does not hold it in memory.
+const maxQueued = 4096
+
+// closedTick is a channel that is always ready: the follower's wait when it
+// has more to read.
+var closedTick = func() <-chan time.Time {
+	c := make(chan time.Time)
+	close(c)
+	return c
+}()
 
 type queuedLine struct {
 	line []byte
@@ -445,36 +461,42 @@ func (d *dovecotFollower) run(ctx context.Context) error {
 	}()
 	for {
 		if d.f == nil {
-			d.open(cp)
+			d.open(cp, true)
 		}
+		more := false
 		if d.f != nil {
-			if err := d.readAvailable(); err != nil {
+			var err error
+			if more, err = d.readAvailable(); err != nil {
 				d.log.Warn("reading the Dovecot log", "err", err)
 			}
-			d.checkRotation()
+			if !more {
+				d.checkRotation()
+			}
 		}
 		d.feed(time.Now().Add(-d.lag))
+		var wait <-chan time.Time = t.C
+		if more && len(d.queue) < maxQueued {
+			// Catching up: go on reading at once.
+			wait = closedTick
+		}
 		select {
 		case <-ctx.Done():
 			// Everything written so far is read and stored without waiting:
 			// the HTTP server is already down, so the exporter sends nothing
 			// more.
-			if d.f != nil {
-				d.readAvailable()
-			}
-			d.feed(time.Now().Add(time.Hour))
+			d.drain()
 			if d.dirty {
 				d.flush()
 			}
 			return nil
-		case <-t.C:
+		case <-wait:
 		}
 	}
 }
 
 // open opens the path, at the checkpoint's offset when it names the same
 // file. A missing file is not an error: Dovecot creates it on first write.
-func (d *dovecotFollower) open(cp dovecotCheckpoint) {
+func (d *dovecotFollower) open(cp dovecotCheckpoint, initial bool) {
 	f, err := os.Open(d.path)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
@@ -497,13 +519,33 @@ func (d *dovecotFollower) open(cp dovecotCheckpoint) {
 		return
 	}
 	d.f, d.dev, d.ino, d.readOff, d.fedOff, d.partial = f, dev, ino, off, off, nil
+	d.backlog = 0
+	if initial {
+		d.backlog = fi.Size()
+	}
 	d.log.Info("following the Dovecot log", "from_offset", off, "size", fi.Size())
 }
 
-// readAvailable reads what the file holds now into queued lines.
-func (d *dovecotFollower) readAvailable() error {
+// drain reads the file to its end and feeds every line at once.
+func (d *dovecotFollower) drain() {
+	for d.f != nil {
+		more, err := d.readAvailable()
+		d.feed(time.Now().Add(time.Hour))
+		if err != nil || !more {
+			return
+		}
+	}
+	d.feed(time.Now().Add(time.Hour))
+}
+
+// readAvailable reads what the file holds now into queued lines, up to
+// maxQueued of them; more reports that it stopped there, before the end.
+func (d *dovecotFollower) readAvailable() (more bool, err error) {
 	buf := make([]byte, 64<<10)
 	for {
+		if len(d.queue) >= maxQueued {
+			return true, nil
+		}
 		n, err := d.f.Read(buf)
 		if n > 0 {
 			data := buf[:n]
@@ -522,15 +564,19 @@ func (d *dovecotFollower) readAvailable() error {
 				line := append(d.partial, data[:i+1]...)
 				d.partial = nil
 				d.readOff += int64(i + 1)
-				d.queue = append(d.queue, queuedLine{line: line, end: d.readOff, at: time.Now()})
+				at := time.Now()
+				if d.readOff <= d.backlog {
+					at = time.Time{}
+				}
+				d.queue = append(d.queue, queuedLine{line: line, end: d.readOff, at: at})
 				data = data[i+1:]
 			}
 		}
 		if err == io.EOF {
-			return nil
+			return false, nil
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 	}
 }
@@ -549,17 +595,16 @@ func (d *dovecotFollower) checkRotation() {
 			d.feed(time.Now().Add(time.Hour))
 			d.flush()
 			d.f.Seek(0, io.SeekStart)
-			d.readOff, d.fedOff, d.partial = 0, 0, nil
+			d.readOff, d.fedOff, d.partial, d.backlog = 0, 0, nil, 0
 		}
 		return
 	}
-	d.readAvailable()
-	d.feed(time.Now().Add(time.Hour))
+	d.drain()
 	d.flush()
 	d.f.Close()
 	d.f = nil
 	d.log.Info("the Dovecot log was rotated; reading the new file from its start")
-	d.open(dovecotCheckpoint{})
+	d.open(dovecotCheckpoint{}, false)
 	if d.f != nil {
 		// A new file is read from its start whatever the checkpoint said.
 		d.f.Seek(0, io.SeekStart)

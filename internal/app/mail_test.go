@@ -27,7 +27,7 @@ import (
 // with one organization (acme, example.test) and its user alice; stored
 // records are collected from the sink's notifier.
 type followerRig struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	st      *store.Store
 	handler *dovecot.Handler
@@ -36,7 +36,7 @@ type followerRig struct {
 	folders []string // folder_path of every stored mailbox-access record
 }
 
-func newFollowerRig(t *testing.T) *followerRig {
+func newFollowerRig(t testing.TB) *followerRig {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "store"), store.Options{Logger: slog.New(slog.DiscardHandler)})
@@ -327,4 +327,32 @@ func TestSyslogEmailEvents(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// BenchmarkDovecotFollowerCatchUp measures reading a Dovecot log written
+// while mailtrail was down: mail_log folder lines, parsed, de-duplicated
+// and stored.
+func BenchmarkDovecotFollowerCatchUp(b *testing.B) {
+	const lines = 20000
+	var sb strings.Builder
+	for i := range lines {
+		sb.WriteString(folderLine(i, fmt.Sprintf("F%d", i)))
+	}
+	b.SetBytes(int64(sb.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		r := newFollowerRig(b)
+		path := filepath.Join(r.dir, "dovecot.log")
+		os.WriteFile(path, []byte(sb.String()), 0o644)
+		b.StartTimer()
+		stop := r.start(path)
+		for len(r.stored()) < lines {
+			time.Sleep(time.Millisecond)
+		}
+		b.StopTimer()
+		stop()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
