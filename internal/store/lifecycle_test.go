@@ -460,9 +460,20 @@ func TestHintRowFilter(t *testing.T) {
 					defer mu.Unlock()
 					rows += b.Rows
 					for i := 0; i < b.Rows; i++ {
-						exp := flattenExpect(b.Col("@message").Value(i).S)
-						if exp["req"] != b.Col("req").Value(i) {
-							t.Errorf("%s: row %d: @message %q does not belong to req %v", tc.name, i, b.Col("@message").Value(i).S, b.Col("req").Value(i))
+						msg := b.Col("@message").Value(i).S
+						exp := flattenExpect(msg)
+						n := 0
+						for name, c := range b.Columns {
+							if strings.HasPrefix(name, "@") || !c.Has(i) {
+								continue
+							}
+							n++
+							if c.Value(i) != exp[name] {
+								t.Errorf("%s: row %d (%s): %s = %v, want %v", tc.name, i, msg, name, c.Value(i), exp[name])
+							}
+						}
+						if n != len(exp) {
+							t.Errorf("%s: row %d (%s): %d fields, want %d", tc.name, i, msg, n, len(exp))
 						}
 					}
 					return nil

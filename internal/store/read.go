@@ -350,6 +350,44 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 		}
 		b.Rows = kept
 	}
+	if all && sub != nil {
+		// AllColumns over a few kept rows: the shapes of those rows name
+		// every field they have, so the other columns (absent from every
+		// kept row) need not be decompressed at all.
+		shape, err := seg.readSys(bi, sysShape, ts, sub)
+		if err != nil {
+			return nil, err
+		}
+		fb = &fullBlock{seg: seg, bi: bi, shape: shape.Ints}
+		if err := fb.loadShapes(); err != nil {
+			return nil, err
+		}
+		used := make([]bool, len(fb.shapes))
+		whole := false
+		for _, code := range fb.shape {
+			if code <= 0 || code > int64(len(fb.shapes)) {
+				whole = true // stored whole: its fields are unknown here
+				break
+			}
+			used[code-1] = true
+		}
+		if !whole {
+			need := make([]bool, len(bi.cols))
+			for k, u := range used {
+				if u {
+					for _, l := range fb.shapes[k].leaves {
+						need[l.col] = true
+					}
+				}
+			}
+			names = append([]string(nil), systemFields...)
+			for ci, n := range need {
+				if n {
+					names = append(names, bi.cols[ci].name)
+				}
+			}
+		}
+	}
 	full := func(c *scan.Column) *scan.Column { // a column over all rows → over kept rows
 		if sub == nil {
 			return c
@@ -409,17 +447,30 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 				if err != nil {
 					return nil, err
 				}
-				if fb.raw, err = seg.readSys(bi, sysRaw, ts, sub); err != nil {
-					return nil, err
-				}
 				fb.shape = shape.Ints
 				if err := fb.loadShapes(); err != nil {
 					return nil, err
 				}
+			}
+			if fb.cols == nil {
+				if fb.raw, err = seg.readSys(bi, sysRaw, ts, sub); err != nil {
+					return nil, err
+				}
+				// Decode only the columns the rows' shapes print.
+				need := make([]bool, len(bi.cols))
+				for _, code := range fb.shape {
+					if code > 0 && code <= int64(len(fb.shapes)) {
+						for _, l := range fb.shapes[code-1].leaves {
+							need[l.col] = true
+						}
+					}
+				}
 				fb.cols = make([]*scan.Column, len(bi.cols))
 				for ci := range bi.cols {
-					if fb.cols[ci], err = userCol(ci); err != nil {
-						return nil, err
+					if need[ci] {
+						if fb.cols[ci], err = userCol(ci); err != nil {
+							return nil, err
+						}
 					}
 				}
 			}
