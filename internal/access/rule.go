@@ -114,23 +114,8 @@ func (r Rule) clone() Rule {
 	return r
 }
 
-// Name-like patterns of the API, checked by hand: they run on every
-// GetAccessControlEffect.
-
-// validName reports whether s matches [a-zA-Z0-9_-]+ (rule names and
-// impersonation role ids), at most max bytes.
-func validName(s string, max int) bool {
-	if len(s) == 0 || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// Name-like patterns of the API are checked by hand (org.ValidName and
+// below): they run on every GetAccessControlEffect.
 
 // validActionName reports whether s matches [a-zA-Z]+, 1-64 bytes.
 func validActionName(s string) bool {
@@ -229,7 +214,7 @@ func (r *Rule) normalize() error {
 	if utf8.RuneCountInString(r.Name) > 64 {
 		return validation(r.Name, "name", "Member must have length less than or equal to 64")
 	}
-	if !validName(r.Name, 64) {
+	if !org.ValidName(r.Name, 64) {
 		return validation(r.Name, "name", "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+")
 	}
 	switch r.Effect {
@@ -298,7 +283,7 @@ func (r *Rule) normalize() error {
 			return err
 		}
 		for i, id := range l.list {
-			if !validName(id, 64) {
+			if !org.ValidName(id, 64) {
 				return validation(id, l.member+"."+strconv.Itoa(i+1)+".member", "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+")
 			}
 		}

@@ -239,7 +239,7 @@ func (s *Store) DeleteRule(account, orgID, name string) error {
 	if name == "" {
 		return org.Errorf(org.CodeInvalidParameter, "Name is required")
 	}
-	if !validName(name, 64) {
+	if !org.ValidName(name, 64) {
 		return validation(name, "name", "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+")
 	}
 	k := orgKey{account, orgID}
@@ -330,7 +330,7 @@ func (s *Store) GetAccessControlEffect(account, orgID string, q EffectQuery) (De
 		return Decision{}, org.Errorf(org.CodeInvalidParameter, "Either UserId or ImpersonationRoleId is required")
 	}
 	if q.ImpersonationRoleID != "" {
-		if !validName(q.ImpersonationRoleID, 64) {
+		if !org.ValidName(q.ImpersonationRoleID, 64) {
 			return Decision{}, validation(q.ImpersonationRoleID, "impersonationRoleId", "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+")
 		}
 		if action != ActionEWS {

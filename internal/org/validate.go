@@ -45,9 +45,12 @@ func ValidOrganizationID(id string) bool {
 	return true
 }
 
-// validAccount is reAccount without the regexp, for the same reason.
-func validAccount(s string) bool {
-	if len(s) < 1 || len(s) > 64 {
+// ValidName reports whether s is 1 to max bytes of [A-Za-z0-9_-], the
+// pattern the WorkMail API gives rule names and impersonation role ids, and
+// mailtrail's account ids (which become a path element of the data dir).
+// Hand-written rather than a regexp: it runs on every access decision.
+func ValidName(s string, max int) bool {
+	if len(s) == 0 || len(s) > max {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -58,6 +61,9 @@ func validAccount(s string) bool {
 	}
 	return true
 }
+
+// validAccount reports whether s can be an account id.
+func validAccount(s string) bool { return ValidName(s, 64) }
 
 func checkOrganizationID(id string) error {
 	if id == "" {
