@@ -47,16 +47,6 @@ func (t LogType) Known() bool {
 	return false
 }
 
-// IsAudit reports whether t is one of the five WorkMail audit log types.
-func (t LogType) IsAudit() bool {
-	for _, k := range AuditLogTypes {
-		if t == k {
-			return true
-		}
-	}
-	return false
-}
-
 // Protocol is the audit `protocol` field: 9 values (§1.3). Access control
 // rules name only 7 of them; see RuleAction.
 type Protocol string

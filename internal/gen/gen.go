@@ -212,9 +212,6 @@ func (g *Generator) All() iter.Seq[Record] {
 	}
 }
 
-// Remaining is the number of records Next has yet to return.
-func (g *Generator) Remaining() int { return g.cfg.N - g.i }
-
 // flushAt is the output chunk size: large enough that write syscalls are
 // noise, small enough to stay in L2.
 const flushAt = 1 << 20

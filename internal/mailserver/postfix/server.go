@@ -2,7 +2,6 @@ package postfix
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -433,18 +432,6 @@ func (s *PolicyServer) evaluate(req *Request, login, key string) (action string,
 func requestID(key string) string {
 	sum := sha256.Sum256([]byte("mailtrail/postfix-policy\x00" + key))
 	return event.UUID([16]byte(sum[:16]))
-}
-
-// ListenAndServe listens on addr (host:port) and serves until ctx is done,
-// then closes the server.
-func (s *PolicyServer) ListenAndServe(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("postfix policy server: %w", err)
-	}
-	stop := context.AfterFunc(ctx, func() { s.Close() })
-	defer stop()
-	return s.Serve(ln)
 }
 
 // decisionCache remembers the action of recent transactions, oldest
