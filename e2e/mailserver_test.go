@@ -558,6 +558,37 @@ func TestMailServers(t *testing.T) {
 		})
 	}
 
+	// --- Every email event of the mail flow: 3 inbound messages and the
+	// bounce notice Postfix sent to alice are received and delivered; 3
+	// submissions, 2 sent and 1 bounced by the remote MX.
+	t.Run("email events", func(t *testing.T) {
+		c := cli{t, s, keyA, secretA}
+		q := `stats count(*) as n by event.eventName | sort event.eventName asc`
+		want := [][]string{
+			{"event.eventName=MAILBOX_EMAIL_DELIVERED", "n=4"},
+			{"event.eventName=ORGANIZATION_EMAIL_RECEIVED", "n=4"},
+			{"event.eventName=OUTGOING_EMAIL_BOUNCED", "n=1"},
+			{"event.eventName=OUTGOING_EMAIL_SENT", "n=2"},
+			{"event.eventName=OUTGOING_EMAIL_SUBMITTED", "n=3"},
+		}
+		var got [][]string
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			got = queryGroups(c, events, q, start, end)
+			if rowsMatch(got, want, true) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		if !rowsMatch(got, want, true) {
+			t.Errorf("email events:\n%swant\n%s", fmtRows(got), fmtRows(want))
+		}
+		sent := queryGroups(c, events, `filter event.eventName = "OUTGOING_EMAIL_SENT" | stats count(*) as n by event.recipient | sort event.recipient asc`, start, end)
+		if want := [][]string{{"event.recipient=friend@accept.test", "n=1"}, {"event.recipient=pal@accept.test", "n=1"}}; !rowsMatch(sent, want, true) {
+			t.Errorf("sent:\n%swant\n%s", fmtRows(sent), fmtRows(want))
+		}
+	})
+
 	// --- Mailbox access records of the IMAP operations.
 	t.Run("mailbox access log", func(t *testing.T) {
 		c := cli{t, s, keyA, secretA}
