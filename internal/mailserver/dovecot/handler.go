@@ -527,33 +527,47 @@ func writeJSON(w http.ResponseWriter, b []byte) {
 }
 
 // recentSet is a bounded set of recently recorded ids and keys, evicted
-// oldest first.
+// oldest first. The map holds each key's slot in the ring: a key removed
+// (unclaim) and added again lives in a newer slot, and the eviction of its
+// stale older slot must not drop it.
 type recentSet struct {
 	max  int
-	m    map[string]struct{}
+	m    map[string]int
 	ring []string
 	next int
 }
 
 func newRecentSet(max int) *recentSet {
-	return &recentSet{max: max, m: make(map[string]struct{}, max), ring: make([]string, 0, max)}
+	return &recentSet{max: max, m: make(map[string]int, max), ring: make([]string, 0, max)}
 }
 
 func (s *recentSet) has(k string) bool { _, ok := s.m[k]; return ok }
+
+// slotOf is k's live slot, -1 when k is not in the set.
+func (s *recentSet) slotOf(k string) int {
+	if i, ok := s.m[k]; ok {
+		return i
+	}
+	return -1
+}
 
 // add inserts k; false if it was there.
 func (s *recentSet) add(k string) bool {
 	if _, ok := s.m[k]; ok {
 		return false
 	}
-	if len(s.ring) < s.max {
+	slot := len(s.ring)
+	if slot < s.max {
 		s.ring = append(s.ring, k)
 	} else {
-		delete(s.m, s.ring[s.next])
-		s.ring[s.next] = k
+		slot = s.next
+		if old := s.ring[slot]; s.slotOf(old) == slot {
+			delete(s.m, old)
+		}
+		s.ring[slot] = k
 		s.next = (s.next + 1) % s.max
 	}
-	s.m[k] = struct{}{}
+	s.m[k] = slot
 	return true
 }
 
