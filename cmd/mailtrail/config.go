@@ -40,7 +40,7 @@ func (f *mailFlags) register(fs interface {
 	fs.StringVar(&f.postfixPolicy, "postfix-policy", "", "listen on `HOST:PORT` for Postfix policy delegation (check_policy_service)")
 	fs.StringVar(&f.postfixLog, "postfix-log", "", "follow Postfix's log `FILE` (maillog_file) across rotation")
 	fs.StringVar(&f.dovecotLog, "dovecot-log", "", "follow Dovecot's log `FILE` (log_path), catching up on what the event exporter could not deliver")
-	fs.StringVar(&f.syslog, "syslog", "", "receive Postfix's syslog lines on `HOST:PORT` (UDP and TCP; loopback only)")
+	fs.StringVar(&f.syslog, "syslog", "", "receive Postfix's syslog lines on `HOST:PORT` (UDP and TCP; no authentication: keep it on loopback)")
 	fs.StringVar(&f.dovecotKey, "dovecot-key", "", "require this `KEY` on the Dovecot endpoints (config prints the matching Dovecot settings)")
 	fs.StringVar(&f.account, "mail-account", "", "AWS `ACCOUNT` whose WorkMail organizations the mail servers belong to (default: the only account of the credentials, or the default account with --no-auth)")
 }
