@@ -196,6 +196,17 @@ func (s *Server) startQuery(ctx context.Context, id Identity, in *startQueryIn) 
 			rq.stats = toStats(st, len(groups))
 			rq.mu.Unlock()
 		},
+		// While Running, GetQueryResults shows the rows the query would
+		// return if it stopped now, as AWS does.
+		Partial: func(rows [][]query.Field, st query.Stats) {
+			r := toRows(rows)
+			rq.mu.Lock()
+			if isRunning(rq.status) {
+				rq.rows = r
+				rq.stats = toStats(st, len(groups))
+			}
+			rq.mu.Unlock()
+		},
 	}
 	s.queries.wg.Add(1)
 	go func() {
