@@ -91,7 +91,7 @@ func (r *reader) document(b *batch, c *chunker, res *Result) {
 			return
 		}
 		res.Digests++
-		r.in.opts.OnNote(r.file, dg.Summary())
+		r.in.opts.OnNote(r.file, cloudtrail.DigestSummary(dg))
 	default:
 		// One record, or several pretty-printed ones back to back.
 		var f jsonscan.Fields

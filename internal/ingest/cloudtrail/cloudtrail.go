@@ -15,6 +15,7 @@ import (
 	"path"
 	"regexp"
 
+	"github.com/mailtrail/mailtrail/internal/event"
 	"github.com/mailtrail/mailtrail/internal/ingest/jsonscan"
 )
 
@@ -91,44 +92,20 @@ func Records(doc []byte, sc *jsonscan.Scanner, fn RecordFunc) error {
 	return err
 }
 
-// DigestFile is the part of a digest file ingest reports. Times are kept as
-// written; oldest/newest are null in an empty digest.
-type DigestFile struct {
-	AWSAccountID      string    `json:"awsAccountId"`
-	DigestStartTime   string    `json:"digestStartTime"`
-	DigestEndTime     string    `json:"digestEndTime"`
-	DigestS3Bucket    string    `json:"digestS3Bucket"`
-	DigestS3Object    string    `json:"digestS3Object"`
-	Fingerprint       string    `json:"digestPublicKeyFingerprint"`
-	SignatureAlg      string    `json:"digestSignatureAlgorithm"`
-	NewestEventTime   *string   `json:"newestEventTime"`
-	OldestEventTime   *string   `json:"oldestEventTime"`
-	PreviousS3Object  *string   `json:"previousDigestS3Object"`
-	PreviousSignature *string   `json:"previousDigestSignature"`
-	LogFiles          []LogFile `json:"logFiles"`
-}
-
-// LogFile is one log file a digest vouches for.
-type LogFile struct {
-	S3Bucket      string `json:"s3Bucket"`
-	S3Object      string `json:"s3Object"`
-	HashValue     string `json:"hashValue"`
-	HashAlgorithm string `json:"hashAlgorithm"`
-}
-
-// ParseDigest decodes a digest file.
-func ParseDigest(doc []byte) (*DigestFile, error) {
-	var d DigestFile
+// ParseDigest decodes a digest file into the event package's digest type
+// (the one schema of the format; §4.5).
+func ParseDigest(doc []byte) (*event.CloudTrailDigest, error) {
+	var d event.CloudTrailDigest
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return nil, fmt.Errorf("digest file: %w", err)
 	}
 	return &d, nil
 }
 
-// Summary is the one-line description ingest prints for a digest.
-func (d *DigestFile) Summary() string {
+// DigestSummary is the one-line description ingest prints for a digest.
+func DigestSummary(d *event.CloudTrailDigest) string {
 	kind := ""
-	if d.PreviousSignature == nil {
+	if d.PreviousDigestSignature == nil {
 		kind = " (starting digest)"
 	}
 	files := fmt.Sprintf("%d log files", len(d.LogFiles))

@@ -69,10 +69,10 @@ func TestDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.LogFiles) != 1 || d.Fingerprint != "31e8b5433410dfb61a9dc45cc65b22ff" || d.PreviousSignature == nil {
+	if len(d.LogFiles) != 1 || d.DigestPublicKeyFingerprint != "31e8b5433410dfb61a9dc45cc65b22ff" || d.PreviousDigestSignature == nil {
 		t.Errorf("digest = %+v", d)
 	}
-	if s := d.Summary(); !strings.Contains(s, "1 log file referenced, not stored") {
+	if s := DigestSummary(d); !strings.Contains(s, "1 log file referenced, not stored") {
 		t.Errorf("Summary = %q", s)
 	}
 	empty, _ := os.ReadFile("testdata/cloudtrail-digest-empty.sample.json")
@@ -144,7 +144,7 @@ func FuzzParseDigest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		if d, err := ParseDigest(doc); err == nil {
-			_ = d.Summary()
+			_ = DigestSummary(d)
 		}
 	})
 }
