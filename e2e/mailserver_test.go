@@ -481,6 +481,11 @@ func TestMailServers(t *testing.T) {
 	if out := rg.curl(0, "FETCH", rg.imapURL("INBOX;UID=1"), alice, alicePW); !strings.Contains(out, "Subject: inbound 1") {
 		t.Errorf("FETCH of UID 1 is not the first inbound message:\n%s", out)
 	}
+	// --- POP3: bob retrieves and deletes his message.
+	if out := rg.curl(0, "POP3 RETR", rg.pop3URL("1"), bob, bobPW); !strings.Contains(out, "Subject: inbound bob") {
+		t.Errorf("POP3 RETR 1 is not bob's inbound message:\n%s", out)
+	}
+	rg.curl(0, "POP3 DELE", rg.pop3URL("1"), bob, bobPW, "-X", "DELE", "-I")
 	t.Logf("clients done after %s", time.Since(testStart).Round(time.Millisecond))
 
 	// --- The seed documents' queries.
@@ -615,6 +620,22 @@ func TestMailServers(t *testing.T) {
 		}
 		if missing := missingRows(got, want); len(missing) > 0 {
 			t.Errorf("mailbox access log lacks\n%shas\n%s", fmtRows(missing), fmtRows(got))
+		}
+		q = `filter user_id = "` + userIDs["bob"] + `" and protocol = "POP3" | stats count(*) as n by action, object_type, folder_path`
+		want = [][]string{
+			{"action=read", "object_type=Message", "folder_path=/INBOX"},   // RETR
+			{"action=delete", "object_type=Message", "folder_path=/INBOX"}, // DELE
+		}
+		deadline = time.Now().Add(30 * time.Second)
+		for {
+			got = dropCells(queryGroups(c, audit[2:], q, start, end), []string{"n"})
+			if missing := missingRows(got, want); len(missing) == 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		if missing := missingRows(got, want); len(missing) > 0 {
+			t.Errorf("mailbox access log of POP3 lacks\n%shas\n%s", fmtRows(missing), fmtRows(got))
 		}
 	})
 
