@@ -317,12 +317,28 @@ func TestTornWALTail(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(dir3, "wal", "0000000000000005.wal"), torn, 0o644))
 	var logbuf bytes.Buffer
 	s3 = openTest(t, dir3, Options{Logger: slog.New(slog.NewTextHandler(&logbuf, nil))})
-	defer s3.Close()
 	if !strings.Contains(logbuf.String(), "dropping torn WAL tail") {
 		t.Errorf("no torn-tail log line in %q", logbuf.String())
 	}
 	if n, _ := countRows(t, s3, "/t"); n != 10 {
 		t.Errorf("%d rows after torn tail, want the 10 of the intact frame", n)
+	}
+	must(t, s3.Close())
+
+	// A bad header on the newest WAL file is a header that never reached
+	// the disk: dropped with a warning. On an older file it is corruption.
+	junk := []byte("garbage that is not a WAL header")
+	must(t, os.WriteFile(filepath.Join(dir3, "wal", "00000000000000f0.wal"), junk, 0o644))
+	logbuf.Reset()
+	s4 := openTest(t, dir3, Options{Logger: slog.New(slog.NewTextHandler(&logbuf, nil))})
+	must(t, s4.Close())
+	if !strings.Contains(logbuf.String(), "incomplete header") {
+		t.Errorf("no incomplete-header log line in %q", logbuf.String())
+	}
+	must(t, os.WriteFile(filepath.Join(dir3, "wal", "00000000000000f0.wal"), junk, 0o644))
+	must(t, os.WriteFile(filepath.Join(dir3, "wal", "00000000000000f1.wal"), []byte(walMagic+"\x01\x00\x00\x00\x00\x00\x00\x00"), 0o644))
+	if _, err := Open(dir3, Options{}); err == nil || !strings.Contains(err.Error(), "00000000000000f0.wal") || !strings.Contains(err.Error(), "bad magic") {
+		t.Errorf("Open with a corrupt older WAL file = %v", err)
 	}
 }
 

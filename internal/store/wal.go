@@ -307,6 +307,9 @@ func decodePayload(p []byte, seq uint64) (walBatch, error) {
 // errTorn marks a frame that is incomplete or fails its checksum.
 var errTorn = errors.New("torn or corrupt frame")
 
+// errBadHeader marks a WAL file whose header is not a WAL header.
+var errBadHeader = errors.New("not a WAL file (bad magic number)")
+
 // readWAL parses a WAL file image and calls fn for each good frame. It
 // returns the offset just past the last good frame; a bad frame stops the
 // walk with an error wrapping errTorn (the caller decides whether it is a
@@ -316,7 +319,7 @@ func readWAL(path string, data []byte, fn func(walBatch) error) (int, error) {
 		return 0, fmt.Errorf("store: %s: %w: file shorter than the %d-byte header", path, errTorn, walHeaderLen)
 	}
 	if string(data[:8]) != walMagic {
-		return 0, fmt.Errorf("store: %s: not a WAL file (bad magic number)", path)
+		return 0, fmt.Errorf("store: %s: %w", path, errBadHeader)
 	}
 	if v := binary.LittleEndian.Uint32(data[8:]); v != walVersion {
 		return 0, fmt.Errorf("store: %s: unsupported WAL version %d (this build reads %d)", path, v, walVersion)
@@ -397,6 +400,16 @@ func (s *Store) replayWAL() (uint64, error) {
 			s.replayBatch(b)
 			return nil
 		})
+		if errors.Is(err, errBadHeader) && n == files[len(files)-1] {
+			// The newest file's header is fsynced before any frame is
+			// written to it, so a header that never reached the disk
+			// means the file holds no acknowledged event.
+			s.log.Warn("store: dropping WAL file with an incomplete header", "file", path, "bytes", len(data))
+			if err := os.Remove(path); err != nil {
+				return 0, fmt.Errorf("store: remove %s: %w", path, err)
+			}
+			continue
+		}
 		if err != nil {
 			if !errors.Is(err, errTorn) {
 				return 0, err
