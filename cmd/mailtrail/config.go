@@ -193,6 +193,10 @@ func dovecotConfig(o dovecotOptions) (string, error) {
 # "doveadm reload". mailtrail serve must run with --dovecot --dovecot-log %s
 # on the address below.
 %s
+# mailtrail answers a policy request once its record is on disk (fsync): allow
+# more than the 2 s default for a busy disk, as Postfix's policy timeout does.
+auth_policy_server_timeout_msecs = 10000
+
 # The log mailtrail follows (mailtrail serve --dovecot-log): after an outage it
 # reads on from where it stopped and stores what the exporter could not
 # deliver, skipping what it did.

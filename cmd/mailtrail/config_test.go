@@ -29,6 +29,7 @@ func TestConfigAddresses(t *testing.T) {
 			"  transport_args = http://127.0.0.1:4600" + dovecotEventsPath,
 			"auth_policy_reject_on_fail = yes",
 			"auth_policy_hash_nonce = n",
+			"auth_policy_server_timeout_msecs = 10000",
 			"log_path = " + defaultDovecotLog,
 		}, []string{"=%{fail_type}"}},
 		{"dovecot addr and log", []string{"dovecot", "--addr", "0.0.0.0:4700", "--dovecot-log", "/srv/d.log"}, []string{
