@@ -321,6 +321,13 @@ func (ex *executor) filter(pt *part, cj *conjunct) {
 			return
 		}
 		switch {
+		case cj.present:
+			if col.Present == nil {
+				return // every row has the field
+			}
+			for k, i := range bt.sel[:bt.n] {
+				keep[k] = col.Present.Get(int(i))
+			}
 		case col.Type == scan.TypeDict:
 			if cap(bt.memo) < len(col.Dict) {
 				bt.memo = make([]int8, len(col.Dict))
@@ -368,15 +375,37 @@ func (ex *executor) filter(pt *part, cj *conjunct) {
 	bt.compact(keep)
 }
 
-// aggregate adds the batch rows to the worker's groups. Group lookup uses
-// the dictionary code of a single dictionary-coded key, or the bin() bucket
-// of consecutive rows, before falling back to hashing the key values.
+// view returns the codes of a string or dictionary source column for the
+// current batch, built once per block, or nil for other columns.
+func (pt *part) view(ex *executor, slot int) *keyView {
+	bt := &pt.bt
+	col := bt.cols[slot]
+	if bt.vals[slot] != nil || !canView(col) {
+		return nil
+	}
+	if pt.views == nil {
+		pt.views = make([]keyView, len(ex.p.slotNames))
+	}
+	v := &pt.views[slot]
+	if v.stamp != pt.nblk {
+		v.build(col, bt.sel[:bt.n])
+		v.stamp = pt.nblk
+	}
+	return v
+}
+
+// aggregate adds the batch rows to the worker's groups. A single group key
+// on a string or dictionary column is looked up once per distinct value of
+// the block (keyView codes); a bin() key once per bucket change; other
+// single keys by their rendered string; no key or several keys by the
+// encoded tuple.
 func (ex *executor) aggregate(pt *part) error {
 	bt := &pt.bt
 	c := &pt.ectx
 	st := ex.p.stats
 	nb := len(ex.byFns)
 	var grew int64
+	pt.nblk++
 	if pt.feeds == nil {
 		pt.feeds = make([]*distinctFeed, len(st.aggs))
 		for j, s := range ex.distinctSlot {
@@ -387,51 +416,85 @@ func (ex *executor) aggregate(pt *part) error {
 	}
 	for _, f := range pt.feeds {
 		if f != nil {
-			f.reset(bt.cols[f.slot])
+			f.reset(bt.cols[f.slot], pt.view(ex, f.slot))
 		}
 	}
+	gs := &pt.gs
+	newGroup := func(keys []Value) *group {
+		g := &group{keys: make([]Value, len(keys)), aggs: make([]aggState, len(st.aggs))}
+		for i, k := range keys {
+			g.keys[i] = keep(k)
+			grew += int64(len(k.s)) + 64
+		}
+		for i, a := range st.aggs {
+			if f := pt.feeds[i]; f != nil {
+				g.aggs[i] = &aggDistinctID{in: f.in}
+			} else {
+				g.aggs[i] = newAgg(a)
+			}
+		}
+		grew += 64 + 48*int64(len(st.aggs))
+		return g
+	}
+	// lookup finds the group of a key tuple (no key or several).
 	lookup := func(keys []Value) *group {
 		pt.keyBuf = encodeKey(pt.keyBuf[:0], keys)
-		g := pt.groups[string(pt.keyBuf)]
+		g := gs.byKey[string(pt.keyBuf)]
 		if g == nil {
-			g = &group{keys: make([]Value, len(keys)), aggs: make([]aggState, len(st.aggs))}
-			for i, k := range keys {
-				g.keys[i] = keep(k)
-				grew += int64(len(k.s)) + 64
-			}
-			for i, a := range st.aggs {
-				if f := pt.feeds[i]; f != nil {
-					g.aggs[i] = &aggDistinctID{in: f.in}
-				} else {
-					g.aggs[i] = newAgg(a)
-				}
-			}
-			grew += 64 + 48*int64(len(st.aggs))
-			pt.groups[string(pt.keyBuf)] = g
+			g = newGroup(keys)
+			gs.byKey[string(pt.keyBuf)] = g
 		}
 		return g
 	}
-	keys := make([]Value, nb)
+	// single finds the group of a single key v, rendered s with hash h.
+	// Values that render alike group together (a field that is the
+	// number 500 in one block and the string "500" in another is one
+	// group).
+	one := make([]Value, 1)
+	single := func(v Value, h uint64, s string) *group {
+		if i, ok := gs.idx.find(h, s); ok {
+			return gs.single[i]
+		}
+		one[0] = v
+		g := newGroup(one)
+		if g.keys[0].k == kStr {
+			s = g.keys[0].s // already a copy
+		} else {
+			s = strings.Clone(s)
+		}
+		gs.idx.add(h, s)
+		gs.single = append(gs.single, g)
+		grew += 40
+		return g
+	}
+	nullGroup := func() *group {
+		if gs.null == nil {
+			one[0] = null
+			gs.null = newGroup(one)
+		}
+		return gs.null
+	}
+	byValue := func(v Value) *group {
+		if v.isNull() {
+			return nullGroup()
+		}
+		s := v.String()
+		return single(v, strHash(s), s)
+	}
 	tsCol := bt.cols[ex.p.tsSlot]
 	tsOK := tsCol != nil && tsCol.Type == scan.TypeInt
-	var dictCol *scan.Column
-	var byCode []*group
-	if ex.dictKey >= 0 && bt.vals[ex.dictKey] == nil {
-		if col := bt.cols[ex.dictKey]; col != nil && col.Type == scan.TypeDict {
-			dictCol = col
-			byCode = make([]*group, len(col.Dict))
-		}
-	}
-	var strCol *scan.Column
-	if dictCol == nil && ex.dictKey >= 0 && bt.vals[ex.dictKey] == nil {
-		if col := bt.cols[ex.dictKey]; col != nil && col.Type == scan.TypeString {
-			strCol = col
-			if pt.strGroups == nil {
-				pt.strGroups = map[string]*group{}
+	var kv *keyView
+	if nb == 1 && ex.dictKey >= 0 {
+		if kv = pt.view(ex, ex.dictKey); kv != nil {
+			if cap(pt.byCode) < len(kv.strs) {
+				pt.byCode = make([]*group, len(kv.strs))
 			}
+			pt.byCode = pt.byCode[:len(kv.strs)]
+			clear(pt.byCode)
 		}
 	}
-	var nullGroup *group
+	byCode := pt.byCode
+	keys := make([]Value, nb)
 	var lastBin int64
 	var lastG *group
 	binFast := ex.binKey != nil && tsOK && bt.vals[ex.p.tsSlot] == nil
@@ -442,51 +505,32 @@ func (ex *executor) aggregate(pt *part) error {
 		switch {
 		case nb == 0:
 			if lastG == nil {
-				lastG = lookup(keys)
+				lastG = lookup(nil)
 			}
 			g = lastG
-		case dictCol != nil:
-			if !dictCol.Has(i) {
-				if nullGroup == nil {
-					keys[0] = null
-					nullGroup = lookup(keys)
-				}
-				g = nullGroup
+		case kv != nil:
+			code := kv.codes[k]
+			if code < 0 {
+				g = nullGroup()
 				break
 			}
-			code := dictCol.Codes[i]
 			if g = byCode[code]; g == nil {
-				keys[0] = vStr(dictCol.Dict[code])
-				g = lookup(keys)
+				str := kv.strs[code]
+				g = single(vStr(str), kv.hash(code), str)
 				byCode[code] = g
-			}
-		case strCol != nil:
-			if !strCol.Has(i) {
-				if nullGroup == nil {
-					keys[0] = null
-					nullGroup = lookup(keys)
-				}
-				g = nullGroup
-				break
-			}
-			s := strCol.Strs[i]
-			if g = pt.strGroups[s]; g == nil {
-				keys[0] = vStr(s)
-				g = lookup(keys)
-				pt.strGroups[g.keys[0].s] = g
 			}
 		case binFast:
 			if !tsCol.Has(i) {
-				keys[0] = null
-				g = lookup(keys)
+				g = nullGroup()
 				break
 			}
 			b := floorDiv(tsCol.Ints[i], ex.binKey.ms) * ex.binKey.ms
 			if lastG == nil || b != lastBin {
-				keys[0] = vTime(b)
-				lastG, lastBin = lookup(keys), b
+				lastG, lastBin = byValue(vTime(b)), b
 			}
 			g = lastG
+		case nb == 1:
+			g = byValue(ex.byFns[0](c))
 		default:
 			for j, f := range ex.byFns {
 				keys[j] = f(c)
@@ -504,9 +548,9 @@ func (ex *executor) aggregate(pt *part) error {
 		for j, a := range g.aggs {
 			if f := pt.feeds[j]; f != nil {
 				if f.col != nil {
-					if id, ok := f.id(i, bt.timeSlot[f.slot]); ok {
+					if id, ok := f.id(k, i, bt.timeSlot[f.slot]); ok {
 						if a.(*aggDistinctID).set.add(id) {
-							grew += 1
+							grew += 4
 						}
 					}
 				}

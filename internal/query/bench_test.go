@@ -20,7 +20,9 @@ import (
 //	go run /work/shared/bench/gen/main.go -n 1000000 -seed 1 -out /tmp/query/1m.ndjson
 //	MAILTRAIL_BENCH_NDJSON=/tmp/query/1m.ndjson go test -run XXX -bench 'Q[1-7]' -benchmem ./internal/query
 //
-// Without MAILTRAIL_BENCH_NDJSON they are skipped.
+// Without MAILTRAIL_BENCH_NDJSON they are skipped. MAILTRAIL_BENCH_STRINGS=1
+// keeps high-cardinality string fields (user_id, source_ip...) as
+// TypeString columns, as the store does, instead of dictionaries.
 var benchQueries = []struct{ name, q string }{
 	{"Q1", `filter auth_successful = 0 | fields user, source_ip, protocol, auth_failed_reason`},
 	{"Q2", `filter access_granted = 0 | fields user_id, source_ip, protocol, rule_id`},
@@ -50,6 +52,9 @@ func benchSource(b *testing.B) *memsource.Source {
 		}
 		defer f.Close()
 		src := memsource.New()
+		if os.Getenv("MAILTRAIL_BENCH_STRINGS") != "" {
+			src.MaxDictShare = 0.05
+		}
 		_, benchErr = src.LoadJSON(bufio.NewReaderSize(f, 1<<20), path, "", "/bench", "s")
 		if benchErr != nil {
 			return

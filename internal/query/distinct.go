@@ -1,8 +1,8 @@
 package query
 
 import (
-	"hash/maphash"
 	"strconv"
+	"strings"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
 )
@@ -10,23 +10,17 @@ import (
 // interner numbers the distinct values of one count_distinct argument
 // within one worker, so that per-group sets hold small integers.
 type interner struct {
-	ids    map[string]uint32
-	strs   []string
-	hashes []uint64 // strHash of strs[id]
+	idx strIndex
 }
 
-func newInterner() *interner { return &interner{ids: map[string]uint32{}} }
+func newInterner() *interner { return &interner{} }
 
-func (in *interner) id(s string) uint32 {
-	if id, ok := in.ids[s]; ok {
-		return id
+// id returns the id of s, whose hash is h.
+func (in *interner) id(h uint64, s string) uint32 {
+	if id, ok := in.idx.find(h, s); ok {
+		return uint32(id)
 	}
-	id := uint32(len(in.strs))
-	s = string([]byte(s)) // the block's memory is not ours to keep
-	in.ids[s] = id
-	in.strs = append(in.strs, s)
-	in.hashes = append(in.hashes, strHash(s))
-	return id
+	return uint32(in.idx.add(h, strings.Clone(s))) // the block's memory is not ours to keep
 }
 
 // idSet is a set of interned ids: an open-addressing table of id+1 (0 is
@@ -85,7 +79,8 @@ type aggDistinctID struct {
 
 func (a *aggDistinctID) add(v Value, _ int64) {
 	if !v.isNull() {
-		a.set.add(a.in.id(v.String()))
+		s := v.String()
+		a.set.add(a.in.id(strHash(s), s))
 	}
 }
 func (a *aggDistinctID) merge(o aggState) {
@@ -94,80 +89,79 @@ func (a *aggDistinctID) merge(o aggState) {
 		b.set.each(func(id uint32) { a.set.add(id) })
 		return
 	}
-	b.set.each(func(id uint32) { a.set.add(a.in.id(b.in.strs[id])) })
+	b.set.each(func(id uint32) { a.set.add(a.in.id(b.in.idx.hashes[id], b.in.idx.strs[id])) })
 }
 func (a *aggDistinctID) snap() aggState {
 	c := &aggDistinctHash{}
-	a.set.each(func(id uint32) { c.set.add(a.in.hashes[id]) })
+	a.set.each(func(id uint32) { c.set.add(a.in.idx.hashes[id]) })
 	return c
 }
 func (a *aggDistinctID) result() Value { return vInt(int64(a.set.n)) }
 func (a *aggDistinctID) size() int64   { return 64 + a.set.bytes() }
 
-// distinctFeed turns the rows of a source column into interned ids, with a
-// per-block memo from dictionary codes to ids.
+// distinctFeed turns the rows of a source column into interned ids. A
+// string or dictionary column goes through the block's keyView, so each
+// distinct value of the block is interned once.
 type distinctFeed struct {
 	slot int
 	in   *interner
-	memo []uint32 // dict code → id+1
+	memo []uint32 // view code → id+1
+	view *keyView // nil: rows are read from col one by one
 	col  *scan.Column
 }
 
-func (f *distinctFeed) reset(col *scan.Column) {
-	f.col = col
-	if col != nil && col.Type == scan.TypeDict {
-		if cap(f.memo) < len(col.Dict) {
-			f.memo = make([]uint32, len(col.Dict))
+func (f *distinctFeed) reset(col *scan.Column, view *keyView) {
+	f.col, f.view = col, view
+	if view != nil {
+		if cap(f.memo) < len(view.strs) {
+			f.memo = make([]uint32, len(view.strs))
 		}
-		f.memo = f.memo[:len(col.Dict)]
+		f.memo = f.memo[:len(view.strs)]
 		clear(f.memo)
 	}
 }
 
-// id returns the id of block row i, or false when the row lacks the field.
-func (f *distinctFeed) id(i int, isTime bool) (uint32, bool) {
+// id returns the id of batch row k (block row i), or false when the row
+// lacks the field.
+func (f *distinctFeed) id(k, i int, isTime bool) (uint32, bool) {
+	if v := f.view; v != nil {
+		code := v.codes[k]
+		if code < 0 {
+			return 0, false
+		}
+		if m := f.memo[code]; m != 0 {
+			return m - 1, true
+		}
+		id := f.in.id(v.hash(code), v.strs[code])
+		f.memo[code] = id + 1
+		return id, true
+	}
 	c := f.col
 	if !c.Has(i) {
 		return 0, false
 	}
-	switch c.Type {
-	case scan.TypeDict:
-		code := c.Codes[i]
-		if m := f.memo[code]; m != 0 {
-			return m - 1, true
-		}
-		id := f.in.id(c.Dict[code])
-		f.memo[code] = id + 1
-		return id, true
-	case scan.TypeString:
-		return f.in.id(c.Strs[i]), true
-	case scan.TypeInt:
-		if isTime {
-			return f.in.id(formatTime(c.Ints[i])), true
-		}
+	var s string
+	switch {
+	case c.Type == scan.TypeInt && isTime:
+		s = formatTime(c.Ints[i])
+	case c.Type == scan.TypeInt:
 		var buf [24]byte
-		return f.in.id(string(strconv.AppendInt(buf[:0], c.Ints[i], 10))), true
+		s = string(strconv.AppendInt(buf[:0], c.Ints[i], 10))
+	default:
+		v := colValue(c, i, isTime)
+		if v.isNull() {
+			return 0, false
+		}
+		s = v.String()
 	}
-	v := colValue(c, i, isTime)
-	if v.isNull() {
-		return 0, false
-	}
-	return f.in.id(v.String()), true
+	return f.in.id(strHash(s), s), true
 }
-
-// hashSeed keys every string hash of the engine; one seed per process so
-// that hashes computed by different workers and blocks agree.
-var hashSeed = maphash.MakeSeed()
-
-// strHash is the 64-bit hash of s used by the engine's string tables; never
-// zero, so that zero can mark an empty slot.
-func strHash(s string) uint64 { return maphash.String(hashSeed, s) | 1 }
 
 // aggDistinctHash is count_distinct over value hashes. It exists only in
 // partial results, where the workers' interned sets cannot be merged
 // exactly without touching the workers' interners: two distinct values
 // with the same 64-bit hash count once there (for n values the chance of
-// any collision is about n²/2⁶⁴). Final results stay exact.
+// any collision is about n²/2⁶⁵). Final results stay exact.
 type aggDistinctHash struct {
 	set u64Set
 }
@@ -180,7 +174,7 @@ func (a *aggDistinctHash) add(v Value, _ int64) {
 func (a *aggDistinctHash) merge(o aggState) {
 	switch b := o.(type) {
 	case *aggDistinctID:
-		b.set.each(func(id uint32) { a.set.add(b.in.hashes[id]) })
+		b.set.each(func(id uint32) { a.set.add(b.in.idx.hashes[id]) })
 	case *aggDistinctHash:
 		for _, h := range b.set.tab {
 			if h != 0 {

@@ -31,7 +31,14 @@
 // per dictionary entry of a dictionary-coded column, with typed loops on
 // integer columns, and only per row otherwise. Then comes the pivot: stats
 // aggregate into per-worker hash tables (keyed on dictionary codes or on
-// the bin() bucket when possible) that are merged at the end; a sort keeps
+// the bin() bucket when possible) that are merged at the end. A string
+// column is mapped once per block to local codes through a small hash
+// table (maphash, exact string comparison), so grouping on it and
+// count_distinct of it look up the worker's global tables once per
+// distinct value of the block, reusing that hash, not once per row;
+// count_distinct keeps per-group sets of interned ids and is exact
+// (partial results merge the workers' sets by 64-bit hash instead, where
+// a collision would undercount by one); a sort keeps
 // per-worker top-k heaps when a limit (or the default 10,000 rows) follows;
 // the remaining commands run on the merged rows. Only the columns the query
 // reads are requested, leading equality/substring/presence/range filters

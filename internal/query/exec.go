@@ -272,14 +272,15 @@ type part struct {
 	// groups and rows between blocks.
 	mu     sync.Mutex
 	bt     batch
-	groups map[string]*group
+	gs     groupSet
 	keyBuf []byte
 	rows   []*row // collected or heap-ordered rows
 	ectx   ectx
 	cand   []int
 	feeds  []*distinctFeed // per aggregate: count_distinct fed with ids, or nil
-	// strGroups finds groups by the raw value of a single string key.
-	strGroups map[string]*group
+	views  []keyView       // per slot: codes of a string column for the block
+	nblk   uint64          // blocks aggregated, stamps views
+	byCode []*group        // per view code of the single group key
 }
 
 type group struct {
@@ -299,7 +300,7 @@ type row struct {
 }
 
 func (ex *executor) newPart() *part {
-	pt := &part{groups: map[string]*group{}}
+	pt := &part{gs: groupSet{byKey: map[string]*group{}}}
 	pt.ectx.one = -1
 	return pt
 }
@@ -323,6 +324,7 @@ type conjunct struct {
 	cmpCode int
 	cmpC    float64
 	isCmp   bool
+	present bool // ispresent(field): the presence bitmap decides
 }
 
 func (ex *executor) prepare() {
@@ -336,6 +338,11 @@ func (ex *executor) prepare() {
 				cj := conjunct{fn: compile(e), single: -1}
 				if s, ok := singleSlot(e); ok && !written[s] {
 					cj.single = s
+					if cl, ok := unparen(e).(*call); ok && cl.name == "ispresent" && len(cl.args) == 1 {
+						if r, ok := unparen(cl.args[0]).(*ref); ok && r.path == nil {
+							cj.present = true
+						}
+					}
 					if b, ok := unparen(e).(*binary); ok {
 						if r, ok := unparen(b.l).(*ref); ok && r.path == nil {
 							if l, ok := unparen(b.r).(*lit); ok && l.v.isNum() {

@@ -64,13 +64,13 @@ func (ex *executor) partialRows(ps *partialState) [][]Field {
 	var vals [][]Value
 	switch p.pivot {
 	case pivotStats:
-		merged := map[string]*group{}
+		merged := &groupSet{byKey: map[string]*group{}}
 		for _, pt := range ex.parts {
 			pt.mu.Lock()
-			mergeGroups(merged, pt.groups, true)
+			merged.merge(&pt.gs, true)
 			pt.mu.Unlock()
 		}
-		vals = ex.statsResult(merged)
+		vals = ex.statsResult(merged.list())
 	case pivotSort:
 		sorted := ex.partialSorted(ps)
 		n, plain := len(sorted), true

@@ -12,11 +12,11 @@ func (ex *executor) finish() ([][]Value, error) {
 	var rows [][]Value
 	switch p.pivot {
 	case pivotStats:
-		merged := ex.parts[0].groups
+		merged := &ex.parts[0].gs
 		for _, pt := range ex.parts[1:] {
-			mergeGroups(merged, pt.groups, false)
+			merged.merge(&pt.gs, false)
 		}
-		rows = ex.statsResult(merged)
+		rows = ex.statsResult(merged.list())
 	case pivotSort:
 		var all []*row
 		for _, pt := range ex.parts {
@@ -37,31 +37,72 @@ func (ex *executor) finish() ([][]Value, error) {
 	return runPost(p, p.post, rows, len(p.slotNames))
 }
 
-// mergeGroups folds the groups of one worker into merged. With snap, the
-// groups added to merged are copies, so that the worker's own stay
-// untouched (partial results).
-func mergeGroups(merged, from map[string]*group, snap bool) {
-	for k, g := range from {
-		if m, ok := merged[k]; ok {
-			m.star += g.star
-			for i, a := range m.aggs {
-				a.merge(g.aggs[i])
-			}
-		} else if snap {
-			merged[k] = g.snap()
+// groupSet holds one worker's stats groups (or a merge of several): keyed
+// by the encoded key tuple when there is no key or several, else by the
+// rendered key in a strIndex, with the group of the missing key apart.
+type groupSet struct {
+	byKey  map[string]*group
+	idx    strIndex
+	single []*group // by idx index
+	null   *group
+}
+
+// merge folds o into s. With snap, the groups added to s are copies, so
+// that o stays untouched (partial results read the workers' groups).
+func (s *groupSet) merge(o *groupSet, snap bool) {
+	take := func(g *group) *group {
+		if snap {
+			return g.snap()
+		}
+		return g
+	}
+	for k, g := range o.byKey {
+		if m, ok := s.byKey[k]; ok {
+			m.absorb(g)
 		} else {
-			merged[k] = g
+			s.byKey[k] = take(g)
+		}
+	}
+	for i, g := range o.single {
+		h, str := o.idx.hashes[i], o.idx.strs[i]
+		if j, ok := s.idx.find(h, str); ok {
+			s.single[j].absorb(g)
+		} else {
+			s.idx.add(h, str)
+			s.single = append(s.single, take(g))
+		}
+	}
+	if o.null != nil {
+		if s.null != nil {
+			s.null.absorb(o.null)
+		} else {
+			s.null = take(o.null)
 		}
 	}
 }
 
-// statsResult turns the merged groups into the stats rows.
-func (ex *executor) statsResult(merged map[string]*group) [][]Value {
-	p := ex.p
-	gs := make([]*group, 0, len(merged))
-	for _, g := range merged {
+func (g *group) absorb(o *group) {
+	g.star += o.star
+	for i, a := range g.aggs {
+		a.merge(o.aggs[i])
+	}
+}
+
+func (s *groupSet) list() []*group {
+	gs := make([]*group, 0, len(s.byKey)+len(s.single)+1)
+	for _, g := range s.byKey {
 		gs = append(gs, g)
 	}
+	gs = append(gs, s.single...)
+	if s.null != nil {
+		gs = append(gs, s.null)
+	}
+	return gs
+}
+
+// statsResult turns the merged groups into the stats rows.
+func (ex *executor) statsResult(gs []*group) [][]Value {
+	p := ex.p
 	if len(gs) == 0 && len(p.stats.by) == 0 {
 		// stats without by over no records: one row of empty aggregates.
 		g := &group{aggs: make([]aggState, len(p.stats.aggs))}

@@ -36,6 +36,14 @@ type Event struct {
 // Source holds events by account and log group. Add all events before
 // scanning; Add after a Scan has started is not supported.
 type Source struct {
+	// MaxDictShare is the largest share of a string field's values in a
+	// block that may be distinct for the column to be dictionary-coded;
+	// above it the column is TypeString. 0 means 0.5. The embedded store
+	// keeps high-cardinality fields (ids, addresses) as plain strings, and
+	// benchmarks set a low share to reproduce that. Set it before the
+	// first Scan.
+	MaxDictShare float64
+
 	mu     sync.Mutex
 	groups map[string]*group // key: account + "\x00" + group
 }
@@ -154,7 +162,7 @@ func (s *Source) Scan(ctx context.Context, req *scan.Request, fn func(worker int
 		go func(w int) {
 			defer wg.Done()
 			for t := range ch {
-				b, err := t.g.build(t.b)
+				b, err := t.g.build(t.b, s.MaxDictShare)
 				if err != nil {
 					errc <- err
 					cancel()
@@ -275,7 +283,7 @@ func (s *Source) Fields(ctx context.Context, account string, groups []string, st
 			if b.max < start || b.min >= end {
 				continue
 			}
-			bb, err := g.build(b)
+			bb, err := g.build(b, s.MaxDictShare)
 			if err != nil {
 				return nil, err
 			}
@@ -331,9 +339,13 @@ func (s *Source) Record(p string) (Event, bool) {
 }
 
 // build flattens the block's events into columns, once.
-func (g *group) build(b *block) (*block, error) {
+func (g *group) build(b *block, dictShare float64) (*block, error) {
 	b.once.Do(func() {
 		cb := newColBuilder(b.rows)
+		cb.dictShare = dictShare
+		if cb.dictShare <= 0 {
+			cb.dictShare = 0.5
+		}
 		var f scan.Flattener
 		ts := make([]int64, b.rows)
 		ing := make([]int64, b.rows)
@@ -385,9 +397,10 @@ func dictOf(vals []string) *scan.Column {
 
 // colBuilder gathers flattened values per field for one block.
 type colBuilder struct {
-	rows   int
-	fields map[string]*fieldVals
-	log    []*fieldVals // fields touched by the current row, for rollback
+	rows      int
+	dictShare float64
+	fields    map[string]*fieldVals
+	log       []*fieldVals // fields touched by the current row, for rollback
 }
 
 type fieldVals struct {
@@ -480,7 +493,7 @@ func (cb *colBuilder) columns() map[string]*scan.Column {
 				}
 				codes[r] = code
 			}
-			if len(dict)*2 <= n {
+			if float64(len(dict)) <= cb.dictShare*float64(n) {
 				c.Type, c.Dict, c.Codes = scan.TypeDict, dict, codes
 			} else {
 				c.Type = scan.TypeString

@@ -1,0 +1,187 @@
+package query
+
+import (
+	"hash/maphash"
+
+	"github.com/mailtrail/mailtrail/internal/scan"
+)
+
+// String columns of high cardinality (user ids, addresses) dominate
+// grouping and count_distinct. Each string is hashed once per block, when
+// the block's rows are mapped to small local codes (keyView); everything
+// after that (group lookup, distinct ids) works per distinct value of the
+// block and reuses that hash, with exact string comparison to confirm.
+
+// hashSeed keys every string hash of the engine; one seed per process so
+// that hashes computed by different workers and blocks agree.
+var hashSeed = maphash.MakeSeed()
+
+// strHash is the 64-bit hash of s used by the engine's string tables; never
+// zero, so that zero can mark an empty slot.
+func strHash(s string) uint64 {
+	if h := maphash.String(hashSeed, s); h != 0 {
+		return h
+	}
+	return 1
+}
+
+// strIndex numbers distinct strings 0, 1, 2... It is an open-addressing
+// table of (hash, index), at most half full, over the strings and their
+// hashes kept by index. The strings must be owned by the caller (not
+// block memory).
+type strIndex struct {
+	slots  []idxSlot
+	strs   []string
+	hashes []uint64
+}
+
+type idxSlot struct {
+	h uint64 // 0: empty
+	i uint32
+}
+
+// find returns the index of s, whose hash is h.
+func (t *strIndex) find(h uint64, s string) (int, bool) {
+	if len(t.slots) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(t.slots) - 1)
+	for j := h & mask; ; j = (j + 1) & mask {
+		sl := t.slots[j]
+		if sl.h == 0 {
+			return 0, false
+		}
+		if sl.h == h && t.strs[sl.i] == s {
+			return int(sl.i), true
+		}
+	}
+}
+
+// add appends s (absent, hash h) and returns its index.
+func (t *strIndex) add(h uint64, s string) int {
+	if 2*(len(t.strs)+1) > len(t.slots) {
+		t.slots = make([]idxSlot, max(64, 2*len(t.slots)))
+		for i, hh := range t.hashes {
+			t.put(hh, uint32(i))
+		}
+	}
+	i := len(t.strs)
+	t.strs = append(t.strs, s)
+	t.hashes = append(t.hashes, h)
+	t.put(h, uint32(i))
+	return i
+}
+
+func (t *strIndex) put(h uint64, i uint32) {
+	mask := uint64(len(t.slots) - 1)
+	for j := h & mask; ; j = (j + 1) & mask {
+		if t.slots[j].h == 0 {
+			t.slots[j] = idxSlot{h, i}
+			return
+		}
+	}
+}
+
+func (t *strIndex) bytes() int64 { return int64(16*len(t.slots) + 24*len(t.strs)) }
+
+// keyView maps the batch rows of a string or dictionary column to local
+// codes: the dictionary's own codes, or for a plain string column codes
+// assigned in a per-block hash table. Strings alias the block.
+type keyView struct {
+	stamp  uint64   // block the view was built for
+	codes  []int32  // per batch row; -1 when the row lacks the field
+	strs   []string // per code
+	own    []string // buffer of strs for string columns (strs may be a block's Dict)
+	hashes []uint64 // per code; 0 until computed (dictionary columns)
+
+	// Per-block table of a string column; a slot is in use when its gen
+	// is the current one, so it never needs clearing.
+	slots []viewSlot
+	gen   uint32
+}
+
+type viewSlot struct {
+	h    uint64
+	code uint32
+	gen  uint32
+}
+
+// canView reports whether a column can be mapped to codes.
+func canView(c *scan.Column) bool {
+	return c != nil && (c.Type == scan.TypeDict || c.Type == scan.TypeString)
+}
+
+func (v *keyView) hash(code int32) uint64 {
+	h := v.hashes[code]
+	if h == 0 {
+		h = strHash(v.strs[code])
+		v.hashes[code] = h
+	}
+	return h
+}
+
+// build maps the rows sel of col (TypeDict or TypeString) to codes.
+func (v *keyView) build(col *scan.Column, sel []int32) {
+	if cap(v.codes) < len(sel) {
+		v.codes = make([]int32, len(sel))
+	}
+	codes := v.codes[:len(sel)]
+	v.codes = codes
+	pres := col.Present
+	if col.Type == scan.TypeDict {
+		v.strs = col.Dict
+		if cap(v.hashes) < len(col.Dict) {
+			v.hashes = make([]uint64, len(col.Dict))
+		}
+		v.hashes = v.hashes[:len(col.Dict)]
+		clear(v.hashes)
+		for k, i := range sel {
+			if pres != nil && !pres.Get(int(i)) {
+				codes[k] = -1
+				continue
+			}
+			codes[k] = int32(col.Codes[i])
+		}
+		return
+	}
+	size := 64
+	for size < 2*len(sel) {
+		size *= 2
+	}
+	if len(v.slots) < size {
+		v.slots = make([]viewSlot, size)
+		v.gen = 0
+	}
+	v.gen++
+	if v.gen == 0 {
+		clear(v.slots)
+		v.gen = 1
+	}
+	gen := v.gen
+	slots := v.slots
+	mask := uint64(len(slots) - 1)
+	strs, hashes := v.own[:0], v.hashes[:0]
+	for k, i := range sel {
+		if pres != nil && !pres.Get(int(i)) {
+			codes[k] = -1
+			continue
+		}
+		s := col.Strs[i]
+		h := strHash(s)
+		for j := h & mask; ; j = (j + 1) & mask {
+			sl := &slots[j]
+			if sl.gen != gen {
+				*sl = viewSlot{h: h, code: uint32(len(strs)), gen: gen}
+				codes[k] = int32(len(strs))
+				strs = append(strs, s)
+				hashes = append(hashes, h)
+				break
+			}
+			if sl.h == h && strs[sl.code] == s {
+				codes[k] = int32(sl.code)
+				break
+			}
+		}
+	}
+	v.strs, v.own, v.hashes = strs, strs, hashes
+}

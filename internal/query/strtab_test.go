@@ -1,0 +1,91 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/mailtrail/mailtrail/internal/query/memsource"
+)
+
+// TestStringColumns runs grouping and count_distinct over the same records
+// held as dictionary columns and as plain string columns (the store keeps
+// high-cardinality fields so); the answers must agree, including missing
+// keys and a key that is a number in some records and a string in others.
+func TestStringColumns(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 3*memsource.BlockRows+100; i++ {
+		user := fmt.Sprintf(`"user-%04d"`, i%997)
+		switch {
+		case i%31 == 0:
+			user = `500`
+		case i%37 == 0:
+			user = `"500"`
+		}
+		rec := fmt.Sprintf(`{"event_timestamp":%d,"n":%d,"ip":"10.%d.%d.%d"`, 1714564800000+int64(i)*1000, i, i%3, i%251, i%7)
+		if i%13 != 0 {
+			rec += `,"user":` + user
+		}
+		b.WriteString(rec + "}\n")
+	}
+	load := func(share float64) *memsource.Source {
+		src := memsource.New()
+		src.MaxDictShare = share
+		if _, err := src.LoadJSON(strings.NewReader(b.String()), "gen", "", "/g", "s"); err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+	dict, plain := load(0.9), load(0.0001)
+	queries := []string{
+		`stats count(*) as c, count_distinct(ip) as d by user | sort user asc`,
+		`filter ispresent(user) | stats count_distinct(user) as u, count_distinct(ip) as d`,
+		`stats count_distinct(ip) as d by user | sort d desc, user asc | limit 5`,
+		`stats count(*) as c by user, ip | stats count(*) as groups, sum(c) as total, max(c) as most`,
+		`filter ispresent(user) | stats count(*) as c by bin(1h) | sort c desc | limit 3`,
+		`stats count_distinct(n) as d by user | sort user desc | limit 4`,
+	}
+	for _, qs := range queries {
+		t.Run(qs, func(t *testing.T) {
+			q, err := Parse(qs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var res [2]*Result
+			for i, src := range []*memsource.Source{dict, plain} {
+				if res[i], err = Run(context.Background(), src, q, Options{Groups: []string{"/g"}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !reflect.DeepEqual(res[0].Rows, res[1].Rows) {
+				t.Fatalf("dictionary columns:\n%v\nstring columns:\n%v", res[0].Rows, res[1].Rows)
+			}
+			if len(res[0].Rows) == 0 {
+				t.Fatal("no rows")
+			}
+		})
+	}
+	// Spot check: "500" (number and string) is one group; records without
+	// user form the group without the key.
+	q, _ := Parse(`stats count(*) as c by user | filter c > 100`)
+	res, err := Run(context.Background(), plain, q, Options{Groups: []string{"/g"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 3*memsource.BlockRows + 100
+	var want500, wantNone int
+	for i := 0; i < n; i++ {
+		switch {
+		case i%13 == 0:
+			wantNone++
+		case i%31 == 0 || i%37 == 0:
+			want500++
+		}
+	}
+	want := fmt.Sprintf("[[{user 500} {c %d}] [{c %d}]]", want500, wantNone)
+	if got := fmt.Sprint(res.Rows); got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
