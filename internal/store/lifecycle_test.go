@@ -501,3 +501,27 @@ func TestHintRowFilter(t *testing.T) {
 		}
 	}
 }
+
+func TestLargeBatchIsSplit(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir, Options{})
+	must(t, s.CreateLogGroup(acct, "/big", GroupOptions{}))
+	must(t, s.CreateLogStream(acct, "/big", "s"))
+	msg := bytes.Repeat([]byte("x"), 900<<10)
+	evs := make([]Event, 40) // 36 MB: more than one frame
+	for i := range evs {
+		evs[i] = Event{int64(1746057600000 + i), msg}
+	}
+	must(t, s.Append(acct, "/big", "s", evs))
+	// Reopen from the WAL alone (no Close, so nothing was flushed).
+	files, _ := s.walFiles()
+	data, err := os.ReadFile(s.walPath(files[len(files)-1]))
+	must(t, err)
+	frames := 0
+	_, err = readWAL("wal", data, func(b walBatch) error { frames++; return nil })
+	must(t, err)
+	if frames < 2 {
+		t.Errorf("%d frames for a 36 MB batch", frames)
+	}
+	must(t, s.Close())
+}

@@ -82,6 +82,25 @@ func (s *Store) Append(account, groupName, streamName string, events []Event) er
 			return fmt.Errorf("%w: event %d: message of %d bytes exceeds %d", ErrInvalid, i, len(events[i].Message), MaxMessageBytes)
 		}
 	}
+	// One WAL frame per call keeps replay simple, but frames are bounded:
+	// split very large batches (each part is durable before the next).
+	size := 0
+	for i := range events {
+		size += len(events[i].Message) + 20
+		if size > maxBatchPayload && i > 0 {
+			if err := s.appendFrame(account, groupName, streamName, events[:i]); err != nil {
+				return err
+			}
+			return s.Append(account, groupName, streamName, events[i:])
+		}
+	}
+	return s.appendFrame(account, groupName, streamName, events)
+}
+
+// maxBatchPayload bounds one WAL frame's payload (well under maxWALBody).
+const maxBatchPayload = 16 << 20
+
+func (s *Store) appendFrame(account, groupName, streamName string, events []Event) error {
 	s.mu.Lock()
 	g, err := s.groupLocked(account, groupName)
 	if err != nil {
