@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mailtrail/mailtrail/internal/event"
 )
 
 // Organization states. WorkMail reports more (Creating, Deleting, ...);
@@ -329,14 +331,14 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// newGUID returns a random RFC 4122 version 4 GUID, lower case.
-func newGUID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
+// NewGUID returns a random RFC 4122 version 4 GUID, lower case: the shape
+// of WorkMail's entity ids, and of the request ids the API answers with.
+func NewGUID() string {
+	var b [16]byte
+	rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	return event.UUID(b)
 }
 
 // Page cursors: the creation sequence number of the last item returned,

@@ -82,9 +82,9 @@ func (d *Directory) CreateUser(account, orgID string, in CreateUserInput) (User,
 		if role == "" {
 			role = RoleUser
 		}
-		id := newGUID()
+		id := NewGUID()
 		for o.byID[id] != nil {
-			id = newGUID()
+			id = NewGUID()
 		}
 		o.NextUserSeq++
 		u := &User{

@@ -146,7 +146,7 @@ func Operations() []string {
 // ServeHTTP answers one API request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.cfg.Now().UTC()
-	reqID := newRequestID()
+	reqID := org.NewGUID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	target := r.Header.Get("X-Amz-Target")
 	name, isWorkMail := strings.CutPrefix(target, TargetPrefix)
