@@ -879,7 +879,7 @@ func (s *Store) GetLogRecord(account, ptr string) (map[string]string, error) {
 			if ts < bi.minTime || ts > bi.maxTime || seq < bi.minSeq || seq > bi.maxSeq {
 				continue
 			}
-			fb, err := seg.readBlock(bi, true)
+			fb, err := seg.readBlock(bi, false)
 			if err != nil {
 				return nil, err
 			}
@@ -890,25 +890,60 @@ func (s *Store) GetLogRecord(account, ptr string) (map[string]string, error) {
 				if rg.deleted[uint32(fb.stream[r])] {
 					return nil, fmt.Errorf("log record %q: %w (stream deleted)", ptr, ErrNotFound)
 				}
-				msg, err := fb.message(nil, r)
-				if err != nil {
-					return nil, err
-				}
-				out := map[string]string{
-					"@message":       string(msg),
-					"@timestamp":     strconv.FormatInt(ts, 10),
-					"@ingestionTime": strconv.FormatInt(fb.ingest[r], 10),
-					"@logStream":     rg.streams[uint32(fb.stream[r])],
-					"@log":           rg.log,
-				}
-				for k, c := range fb.cols {
-					if c.Has(r) {
-						out[bi.cols[k].name] = c.Value(r).String()
-					}
-				}
-				return out, nil
+				return s.recordAt(rg, fb, r)
 			}
 		}
 	}
 	return nil, fmt.Errorf("log record %q: %w", ptr, ErrNotFound)
+}
+
+// recordAt builds the GetLogRecord answer for row r of a block whose system
+// columns fb holds, decoding only that row of only the columns it uses.
+func (s *Store) recordAt(rg *readGroup, fb *fullBlock, r int) (map[string]string, error) {
+	seg, bi := fb.seg, fb.bi
+	keep := make([]bool, bi.rows)
+	keep[r] = true
+	sub := newRowSubset(keep)
+	one := &fullBlock{seg: seg, bi: bi, shape: []int64{fb.shape[r]}, raw: compactColumn(fb.raw, []int{r})}
+	if err := one.loadShapes(); err != nil {
+		return nil, err
+	}
+	need := make([]bool, len(bi.cols))
+	if code := one.shape[0]; code > 0 && code <= int64(len(one.shapes)) {
+		for _, l := range one.shapes[code-1].leaves {
+			need[l.col] = true // a rebuildable message has exactly these fields
+		}
+	} else {
+		for i := range need {
+			need[i] = true
+		}
+	}
+	one.cols = make([]*scan.Column, len(bi.cols))
+	for ci := range bi.cols {
+		if need[ci] {
+			c, err := seg.readCol(bi, ci, fb.ts, sub)
+			if err != nil {
+				return nil, err
+			}
+			one.cols[ci] = c
+		}
+	}
+	msg, err := one.message(nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{
+		"@message":       string(msg),
+		"@timestamp":     strconv.FormatInt(fb.ts[r], 10),
+		"@ingestionTime": strconv.FormatInt(fb.ingest[r], 10),
+		"@logStream":     rg.streams[uint32(fb.stream[r])],
+		"@log":           rg.log,
+		"@ptr":           formatPtr(rg.g.ID, fb.ts[r], uint64(fb.seq[r])),
+	}
+	for ci, c := range one.cols {
+		if c != nil && c.Has(0) {
+			out[bi.cols[ci].name] = c.Value(0).String()
+		}
+	}
+	return out, nil
 }
