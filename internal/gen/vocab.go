@@ -1,5 +1,7 @@
 package gen
 
+import "github.com/mailtrail/mailtrail/internal/event"
+
 // Vocabulary. Weights are chosen so that the defaults land on the record
 // mix and rates of the benchmark dataset; the values themselves follow
 // formats.md (protocol, action and object-type spellings are WorkMail's).
@@ -28,17 +30,18 @@ var orgDomains = []string{
 
 var orgRegions = []string{"us-east-1", "eu-west-1", "us-west-2"}
 
-// Audit protocols (9 values; the two transport ones are rare).
+// Audit protocols (9 values; the two transport ones are rare): event's
+// names, as the plain strings the tables hold.
 const (
-	pAutoDiscover   = "AutoDiscover"
-	pEWS            = "EWS"
-	pIMAP           = "IMAP"
-	pWindowsOutlook = "WindowsOutlook"
-	pActiveSync     = "ActiveSync"
-	pSMTP           = "SMTP"
-	pWebMail        = "WebMail"
-	pIncomingEmail  = "IncomingEmail"
-	pOutgoingEmail  = "OutgoingEmail"
+	pAutoDiscover   = string(event.ProtocolAutoDiscover)
+	pEWS            = string(event.ProtocolEWS)
+	pIMAP           = string(event.ProtocolIMAP)
+	pWindowsOutlook = string(event.ProtocolWindowsOutlook)
+	pActiveSync     = string(event.ProtocolActiveSync)
+	pSMTP           = string(event.ProtocolSMTP)
+	pWebMail        = string(event.ProtocolWebMail)
+	pIncomingEmail  = string(event.ProtocolIncomingEmail)
+	pOutgoingEmail  = string(event.ProtocolOutgoingEmail)
 )
 
 // A clientKind is a family of mail clients: the user agents it sends and
@@ -160,6 +163,6 @@ var bounceReasons = []struct{ status, reason string }{
 	{"4.4.7", "Message expired: unable to deliver in time"},
 }
 
-var patScopes = [][]string{{"IMAP"}, {"IMAP", "SMTP"}, {"EWS"}, {"ActiveSync"}, {"IMAP", "SMTP", "EWS"}}
+var patScopes = [][]string{{pIMAP}, {pIMAP, pSMTP}, {pEWS}, {pActiveSync}, {pIMAP, pSMTP, pEWS}}
 
 var patNames = []string{"thunderbird-laptop", "phone-mail", "backup-script", "crm-sync", "home-pc", "scanner"}
