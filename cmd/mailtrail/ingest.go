@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,8 +36,14 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 		"AUTHENTICATION_LOGS, WORKMAIL_EMAIL_EVENT_LOGS, CLOUDTRAIL, ...); records of no known\n"+
 		"type go to the file's stream")
 	timeField := fs.String("time-field", "", "field (dotted path) holding the event time, epoch ms or RFC 3339,\nfor records without event_timestamp or eventTime")
+	memLimit := fs.Int64("memory-limit", 768<<20, "soft memory limit in bytes for the Go runtime (bulk ingest stays well under 1 GiB);\nGOMEMLIMIT, when set, wins")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if os.Getenv("GOMEMLIMIT") == "" && *memLimit > 0 {
+		// The store's buffers are bounded, but garbage from parsing is not
+		// until the GC runs; a soft limit keeps peak RSS predictable.
+		debug.SetMemoryLimit(*memLimit)
 	}
 	if *dataDir == "" || *group == "" {
 		fmt.Fprintln(stderr, "ingest: --data and --group are required")
