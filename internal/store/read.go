@@ -57,18 +57,18 @@ func (s *Store) snapshot(account, name string, start, end int64) (*readGroup, er
 		}
 	}
 	type memSnap struct {
-		mg *memGroup
-		n  int
+		mg   *memGroup
+		rows []memRow // mg.rows as of now: insert rewrites the header concurrently
 	}
 	var mems []memSnap
 	for _, m := range append(append([]*memtable(nil), s.frozen...), s.mem) {
 		if mg := m.groups[g.ID]; mg != nil && len(mg.rows) > 0 {
-			mems = append(mems, memSnap{mg, len(mg.rows)})
+			mems = append(mems, memSnap{mg, mg.rows})
 		}
 	}
 	s.mu.Unlock()
 	for _, ms := range mems {
-		segs, err := ms.mg.images(ms.n, g.ID)
+		segs, err := ms.mg.images(ms.rows, g.ID)
 		if err != nil {
 			rg.release()
 			return nil, err
@@ -78,14 +78,16 @@ func (s *Store) snapshot(account, name string, start, end int64) (*readGroup, er
 	return rg, nil
 }
 
-// images returns columnar in-memory segments covering the first n rows.
-// Images are built incrementally (only rows no earlier image covers), so
-// repeated scans during ingest do not re-encode the whole memtable.
-func (mg *memGroup) images(n int, gid uint32) ([]*segment, error) {
+// images returns columnar in-memory segments covering all of all, a prefix
+// of mg.rows taken under Store.mu (mg.rows itself may be growing). Images
+// are built incrementally (only rows no earlier image covers), so repeated
+// scans during ingest do not re-encode the whole memtable.
+func (mg *memGroup) images(all []memRow, gid uint32) ([]*segment, error) {
+	n := len(all)
 	mg.cacheMu.Lock()
 	defer mg.cacheMu.Unlock()
 	if mg.cachedRows < n {
-		rows := append([]memRow(nil), mg.rows[mg.cachedRows:n]...)
+		rows := append([]memRow(nil), all[mg.cachedRows:n]...)
 		tasks := splitTasks(gid, rows)
 		b := newBuilder()
 		var blocks []blockOut
@@ -211,7 +213,7 @@ func (s *Store) Scan(ctx context.Context, req *scan.Request, fn func(worker int,
 				if ctx.Err() != nil {
 					continue
 				}
-				b, err := s.makeBlock(j, req.Columns, req.AllColumns, req.Hints)
+				b, err := s.makeBlock(j, req)
 				if err == nil && b != nil {
 					err = fn(w, b)
 				}
@@ -244,7 +246,8 @@ var systemFields = []string{"@timestamp", "@ingestionTime", "@message", "@logStr
 // hint are dropped before anything else is built (late materialisation):
 // the contract allows a source to filter rows, and it saves rebuilding
 // @message for rows the engine would discard anyway.
-func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint) (*scan.Block, error) {
+func (s *Store) makeBlock(j scanJob, req *scan.Request) (*scan.Block, error) {
+	want, all, hints := req.Columns, req.AllColumns, req.Hints
 	seg, bi, rg := j.seg, j.bi, j.rg
 	tsc, err := seg.readSys(bi, sysTS, nil)
 	if err != nil {
@@ -333,11 +336,7 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 				return nil, err
 			}
 		}
-		for i := 0; i < bi.rows; i++ {
-			if (keep == nil || keep[i]) && !hintMatches(col, i, h) {
-				drop(i)
-			}
-		}
+		applyHint(col, h, bi.rows, keep, drop)
 	}
 	if kept == 0 {
 		return nil, nil
@@ -395,8 +394,18 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 		return compactColumn(c, sub.rows)
 	}
 
+	lazy := false
 	for _, name := range names {
 		if _, done := b.Columns[name]; done {
+			continue
+		}
+		if slices.Contains(req.Lazy, name) {
+			// Decoded on demand by b.Load, unless a hint already did it.
+			if ci, ok := bi.byName[name]; ok && userCols[ci] != nil {
+				b.Columns[name] = userCols[ci]
+			} else {
+				lazy = true
+			}
 			continue
 		}
 		var col *scan.Column
@@ -504,7 +513,47 @@ func (s *Store) makeBlock(j scanJob, want []string, all bool, hints []scan.Hint)
 		}
 		b.Columns[name] = col
 	}
+	if lazy {
+		lb := &lazyBlock{seg: seg, bi: bi, rg: rg, ts: ts, sub: sub, rows: b.Rows, userCols: userCols}
+		b.Load = lb.load
+	}
 	return b, nil
+}
+
+// applyHint calls drop for every kept row (keep nil: all rows) of col that
+// certainly fails h. Dictionary columns are judged once per distinct value
+// and int columns without boxing; other types go through hintMatches.
+func applyHint(col *scan.Column, h *scan.Hint, rows int, keep []bool, drop func(int)) {
+	kept := func(i int) bool { return keep == nil || keep[i] }
+	switch {
+	case col.Type == scan.TypeDict:
+		d := &scan.Column{Type: scan.TypeString, Strs: col.Dict}
+		ok := make([]bool, len(col.Dict))
+		for k := range ok {
+			ok[k] = hintMatches(d, k, h)
+		}
+		for i := 0; i < rows; i++ {
+			if kept(i) && (!col.Has(i) || !ok[col.Codes[i]]) {
+				drop(i)
+			}
+		}
+	case col.Type == scan.TypeInt && (h.Op == scan.HintRange || h.Op == scan.HintEq && h.IsNum):
+		lo, hi := h.Lo, h.Hi
+		if h.Op == scan.HintEq {
+			lo, hi = h.Num, h.Num
+		}
+		for i, v := range col.Ints[:rows] {
+			if kept(i) && (!col.Has(i) || !(float64(v) >= lo && float64(v) <= hi)) {
+				drop(i)
+			}
+		}
+	default:
+		for i := 0; i < rows; i++ {
+			if kept(i) && !hintMatches(col, i, h) {
+				drop(i)
+			}
+		}
+	}
 }
 
 // hintMatches reports whether row i of c may satisfy h. It must never say

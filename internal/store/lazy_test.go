@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/mailtrail/mailtrail/internal/scan"
+)
+
+// TestLazyLoad checks that columns named in Request.Lazy, decoded through
+// Block.Load for some rows only, equal the eagerly decoded ones at those
+// rows, with and without hints dropping rows, in the memtable and in
+// segments.
+func TestLazyLoad(t *testing.T) {
+	msgs := append(randomMessages(2500, 7), readLines(t, "testdata/audit-sample.ndjson")...)
+	dir := t.TempDir()
+	s := openTest(t, dir, Options{BlockRows: 700})
+	defer s.Close()
+	must(t, s.CreateLogGroup(acct, "/lazy", GroupOptions{}))
+	must(t, s.CreateLogStream(acct, "/lazy", "s"))
+	must(t, s.CreateLogStream(acct, "/lazy", "t"))
+	for lo := 0; lo < len(msgs); lo += 500 {
+		var evs []Event
+		for i := lo; i < min(lo+500, len(msgs)); i++ {
+			evs = append(evs, Event{Timestamp: 1746057600000 + int64(i), Message: []byte(msgs[i])})
+		}
+		must(t, s.Append(acct, "/lazy", []string{"s", "t"}[lo/500%2], evs))
+	}
+	cols := []string{"@timestamp", "@ptr", "@message", "@logStream", "@ingestionTime", "@log", "user_id", "ip", "n", "mixed", "esc", "event.to.0", "ok"}
+	hintSets := map[string][]scan.Hint{
+		"none":     nil,
+		"eq":       {{Op: scan.HintEq, Field: "ok", Num: 1, IsNum: true}},
+		"present":  {{Op: scan.HintPresent, Field: "mixed"}},
+		"contains": {{Op: scan.HintContains, Field: "ip", Str: "10.1."}},
+	}
+	check := func(stage string) {
+		for hname, hints := range hintSets {
+			// Eager reference, keyed by @ptr.
+			want := map[string]map[string]scan.Value{}
+			var mu sync.Mutex
+			req := &scan.Request{Account: acct, Groups: []string{"/lazy"}, Start: scan.MinTime, End: scan.MaxTime, Columns: cols, Hints: hints, Workers: 2}
+			must(t, s.Scan(context.Background(), req, func(_ int, b *scan.Block) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if b.Load != nil {
+					t.Errorf("%s/%s: eager scan has Load", stage, hname)
+				}
+				for i := 0; i < b.Rows; i++ {
+					m := map[string]scan.Value{}
+					for _, c := range cols {
+						m[c] = b.Col(c).Value(i)
+					}
+					want[m["@ptr"].S] = m
+				}
+				return nil
+			}))
+			req.Lazy = cols[1:]
+			seen := 0
+			must(t, s.Scan(context.Background(), req, func(_ int, b *scan.Block) error {
+				if b.Load == nil {
+					t.Errorf("%s/%s: lazy scan without Load", stage, hname)
+					return nil
+				}
+				var rows []int32
+				for i := int32(b.Rows % 3); i < int32(b.Rows); i += 3 {
+					rows = append(rows, i)
+				}
+				got := map[string]*scan.Column{}
+				for _, c := range cols {
+					col := b.Col(c)
+					if col == nil {
+						var err error
+						if col, err = b.Load(c, rows); err != nil {
+							return err
+						}
+					}
+					got[c] = col
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, r := range rows {
+					ptr := got["@ptr"].Value(int(r)).S
+					w := want[ptr]
+					if w == nil {
+						t.Errorf("%s/%s: lazy row with unknown @ptr %q", stage, hname, ptr)
+						continue
+					}
+					seen++
+					for _, c := range cols {
+						if g := got[c].Value(int(r)); g != w[c] {
+							t.Errorf("%s/%s: row %s: %s = %#v, want %#v", stage, hname, ptr, c, g, w[c])
+						}
+					}
+				}
+				return nil
+			}))
+			t.Logf("%s/%s: checked %d rows of %d", stage, hname, seen, len(want))
+			if seen == 0 || seen < len(want)/3-50 {
+				t.Errorf("%s/%s: checked %d rows of %d", stage, hname, seen, len(want))
+			}
+		}
+	}
+	check("memtable")
+	s.flushNow(t)
+	check("segments")
+}
