@@ -103,9 +103,6 @@ func New(cfg Config) (*Generator, error) {
 	return g, nil
 }
 
-// Config returns the configuration the generator was built from.
-func (g *Generator) Config() Config { return g.cfg }
-
 // OrgARNs returns the organizations' ARNs, index = Record.Org.
 func (g *Generator) OrgARNs() []string {
 	out := make([]string, len(g.w.orgs))

@@ -69,9 +69,6 @@ func (d *Dedup) popOldest() {
 	d.n--
 }
 
-// Len is the number of keys in the window.
-func (d *Dedup) Len() int { return d.n }
-
 // Trim drops keys produced before offset lw, which cannot be produced again
 // once re-reading starts at lw. Keys with an unknown offset (-1, from a
 // rotated file) are dropped too.

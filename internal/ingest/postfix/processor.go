@@ -185,15 +185,6 @@ func (p *Processor) Commit() error {
 	return nil
 }
 
-// LowWater is where re-reading the current file must start to rebuild the
-// messages being joined (see Joiner.LowWater); cur is the offset after the
-// last line handed in.
-func (p *Processor) LowWater(cur int64) int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.joiner.LowWater(cur)
-}
-
 // rotated tells the joiner and the dedup window that offsets now refer to
 // a new file.
 func (p *Processor) rotated() {

@@ -137,7 +137,7 @@ type SyslogServer struct {
 	stop      chan struct{}
 	committer sync.WaitGroup
 
-	received, bad atomic.Int64
+	bad atomic.Int64
 }
 
 // NewSyslogServer returns a server feeding p; it commits in the background
@@ -162,9 +162,8 @@ func NewSyslogServer(p *Processor, cfg SyslogConfig) *SyslogServer {
 	return s
 }
 
-// Received and Bad count messages.
-func (s *SyslogServer) Received() int64 { return s.received.Load() }
-func (s *SyslogServer) Bad() int64      { return s.bad.Load() }
+// Bad counts messages that could not be used (malformed, too long).
+func (s *SyslogServer) Bad() int64 { return s.bad.Load() }
 
 func (s *SyslogServer) commitLoop() {
 	defer s.committer.Done()
@@ -238,7 +237,6 @@ func (s *SyslogServer) handle(msg []byte, from net.Addr) {
 	if len(bytes.TrimSpace(msg)) == 0 {
 		return
 	}
-	s.received.Add(1)
 	l, err := s.p.cfg.Clock.ParseSyslog(msg)
 	if err != nil {
 		s.bad.Add(1)
