@@ -3,7 +3,6 @@ package workmail
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/mailtrail/mailtrail/internal/api/sigv4"
 )
@@ -24,11 +23,4 @@ func SigV4Authenticator(v *sigv4.Verifier) Authenticator {
 		}
 		return Caller{Account: id.AccountID, AccessKeyID: id.AccessKeyID, Region: id.Region}, nil
 	}
-}
-
-// Matches reports whether r is addressed to the WorkMail API (its
-// X-Amz-Target names a WorkMailService operation), for servers that share
-// one port between several JSON APIs.
-func Matches(r *http.Request) bool {
-	return strings.HasPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
 }

@@ -17,8 +17,10 @@
 // ListOrganizations, CreateUser, ListUsers, DescribeUser,
 // PutAccessControlRule, ListAccessControlRules, DeleteAccessControlRule,
 // GetAccessControlEffect. Any other target (another WorkMailService
-// operation, another service, or none) is UnknownOperationException. A
-// server that shares its port with other JSON APIs routes with Matches.
+// operation, another service, or none) is UnknownOperationException.
+// mailtrail serves it on the CloudWatch Logs port: that server hands it the
+// requests whose X-Amz-Target is not a CloudWatch Logs one
+// (cwlogs.Server.Fallback).
 //
 // The semantics, validation and error names live in internal/org (the
 // directory) and internal/access (the rules); this package only frames

@@ -497,19 +497,6 @@ func TestNewHandlerNeedsStores(t *testing.T) {
 	}
 }
 
-func TestMatches(t *testing.T) {
-	for target, want := range map[string]bool{
-		"WorkMailService.ListUsers": true, "WorkMailService.": true,
-		"Logs_20140328.GetQueryResults": false, "": false, "workmailservice.ListUsers": false,
-	} {
-		r, _ := http.NewRequest("POST", "/", nil)
-		r.Header.Set("X-Amz-Target", target)
-		if got := Matches(r); got != want {
-			t.Errorf("Matches(%q) = %v", target, got)
-		}
-	}
-}
-
 // TestInternalFailure makes the rule store unable to save (its account
 // directory is a file) and checks the answer is a 500 InternalFailure that
 // does not leak the server's paths, and that the report carries the code.
