@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
 )
@@ -136,6 +137,11 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 	for i := range ex.ops {
 		if bt.n == 0 {
 			return nil
+		}
+		if ex.ops[i].allNoop {
+			// fields a, b: nothing to compute, and the columns are decoded
+			// later for the rows that reach the output only.
+			continue
 		}
 		if err := ex.ensure(bt, ex.opSlots[i], bt.sel[:bt.n]); err != nil {
 			return err
@@ -352,6 +358,10 @@ func (ex *executor) filter(pt *part, cj *conjunct) {
 				}
 				keep[k] = m == 2
 			}
+		case col.Type == scan.TypeInt && cj.isCmp && !bt.hasVals():
+			// Nothing computed yet to keep aligned: select in place.
+			bt.n = intSelect(col, bt.sel[:bt.n], cj.cmpCode, cj.cmpC)
+			return
 		case col.Type == scan.TypeInt && cj.isCmp:
 			intCmp(col, bt.sel[:bt.n], keep, cj.cmpCode, cj.cmpC)
 		default:
@@ -624,16 +634,8 @@ func (ex *executor) collect(pt *part) error {
 				continue
 			}
 		}
-		r := &row{vals: make([]Value, len(ex.p.slotNames)), keys: make([]Value, nk)}
-		for j := range keys {
-			r.keys[j] = keep(keys[j])
-		}
-		sz := int64(56 * (len(r.vals) + nk))
-		for _, s := range ex.live {
-			v := keep(bt.get(s, k))
-			r.vals[s] = v
-			sz += int64(len(v.s))
-		}
+		r := newRow(ex, bt, k, keys)
+		sz := int64(56*(len(r.vals)+nk)) + r.strBytes
 		if ex.topK > 0 {
 			if len(pt.rows) >= ex.topK {
 				pt.rows[0] = r
@@ -647,6 +649,47 @@ func (ex *executor) collect(pt *part) error {
 		grew += sz
 	}
 	return ex.charge(grew)
+}
+
+// newRow materialises batch row k for a sort pivot. The row outlives the
+// block, so its strings are copied, all into one allocation.
+func newRow(ex *executor, bt *batch, k int, keys []Value) *row {
+	ns := len(ex.p.slotNames)
+	vals := make([]Value, ns+len(keys))
+	r := &row{vals: vals[:ns:ns], keys: vals[ns:]}
+	n := 0
+	for j, v := range keys {
+		r.keys[j] = v
+		if v.k == kStr {
+			n += len(v.s)
+		}
+	}
+	for _, s := range ex.live {
+		v := bt.get(s, k)
+		r.vals[s] = v
+		if v.k == kStr {
+			n += len(v.s)
+		}
+	}
+	if n == 0 {
+		return r
+	}
+	r.strBytes = int64(n)
+	buf := make([]byte, 0, n)
+	own := func(v *Value) {
+		if v.k == kStr && len(v.s) > 0 {
+			start := len(buf)
+			buf = append(buf, v.s...)
+			v.s = unsafe.String(&buf[start], len(v.s))
+		}
+	}
+	for j := range r.keys {
+		own(&r.keys[j])
+	}
+	for _, s := range ex.live {
+		own(&r.vals[s])
+	}
+	return r
 }
 
 // cmpOnlyKeys orders by the sort keys alone (no @ptr tie-break).
@@ -723,6 +766,69 @@ func (h *rowHeap) Pop() any {
 	r := h.pt.rows[len(h.pt.rows)-1]
 	h.pt.rows = h.pt.rows[:len(h.pt.rows)-1]
 	return r
+}
+
+// hasVals reports whether a command has computed slot values for the
+// batch rows (which a change of the selection must keep aligned).
+func (b *batch) hasVals() bool {
+	for _, v := range b.vals {
+		if v != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// intSelect keeps in sel, in place, the rows whose value in an integer
+// column satisfies "op x" (rows lacking the field fail), and returns how
+// many it kept: one pass over the selection, no per-row calls.
+func intSelect(col *scan.Column, sel []int32, op int, x float64) int {
+	ints := col.Ints
+	pres := col.Present
+	xi := int64(x)
+	j := 0
+	if (op == opEq || op == opNe) && float64(xi) == x {
+		eq := op == opEq
+		if pres == nil {
+			for _, i := range sel {
+				sel[j] = i
+				if (ints[i] == xi) == eq {
+					j++
+				}
+			}
+			return j
+		}
+		for _, i := range sel {
+			sel[j] = i
+			if (ints[i] == xi) == eq && pres[i>>6]&(1<<(uint(i)&63)) != 0 {
+				j++
+			}
+		}
+		return j
+	}
+	for _, i := range sel {
+		f := float64(ints[i])
+		var ok bool
+		switch op {
+		case opEq:
+			ok = f == x
+		case opNe:
+			ok = f != x
+		case opLt:
+			ok = f < x
+		case opLe:
+			ok = f <= x
+		case opGt:
+			ok = f > x
+		case opGe:
+			ok = f >= x
+		}
+		sel[j] = i
+		if ok && (pres == nil || pres[i>>6]&(1<<(uint(i)&63)) != 0) {
+			j++
+		}
+	}
+	return j
 }
 
 // intCmp evaluates "column op constant" on an integer column, one tight

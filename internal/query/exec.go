@@ -297,6 +297,7 @@ type row struct {
 	// that saw the row, and its rendered fields.
 	seen     uint32
 	rendered []Field
+	strBytes int64 // bytes of the row's copied strings
 }
 
 func (ex *executor) newPart() *part {
@@ -311,6 +312,7 @@ type streamOp struct {
 	conj     []conjunct // filter
 	itemFns  []evalFn   // fields/display
 	noop     []bool
+	allNoop  bool // fields/display naming source fields only
 	fieldFn  evalFn // parse/unnest source
 	readOnly bool
 }
@@ -365,6 +367,7 @@ func (ex *executor) prepare() {
 				op.noop = append(op.noop, isRef && r.path == nil && r.slot == it.slot)
 				written[it.slot] = true
 			}
+			op.allNoop = !slices.Contains(op.noop, false)
 		case cParse:
 			op.fieldFn = compile(c.field)
 			for _, s := range c.slots {
