@@ -312,7 +312,7 @@ type streamOp struct {
 	conj     []conjunct // filter
 	itemFns  []evalFn   // fields/display
 	noop     []bool
-	allNoop  bool // fields/display naming source fields only
+	allNoop  bool   // fields/display naming source fields only
 	fieldFn  evalFn // parse/unnest source
 	readOnly bool
 }
