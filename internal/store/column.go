@@ -673,9 +673,31 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		}
 		col.Type = scan.TypeInt
 		col.Ints = make([]int64, outRows)
+		if r.err != nil {
+			break
+		}
+		// The hot loop of every scan (@timestamp, counters): varints are
+		// decoded inline, one-byte ones without a call, and the common
+		// full-column case writes straight to its row.
+		b, at := r.b, r.i
 		prev := int64(0)
-		for i := 0; i < n && r.err == nil; i++ {
-			v := unzigzag(r.uvarint())
+		dense := sub == nil && present == nil
+		for i := 0; i < n; i++ {
+			var u uint64
+			if at < len(b) && b[at] < 0x80 {
+				u = uint64(b[at])
+				at++
+			} else {
+				x, k := binary.Uvarint(b[min(at, len(b)):])
+				if k <= 0 {
+					r.i = at
+					r.fail("bad varint")
+					break
+				}
+				u = x
+				at += k
+			}
+			v := int64(u>>1) ^ -int64(u&1)
 			switch mode {
 			case intDelta:
 				v += prev
@@ -683,9 +705,14 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 			case intMinusTS:
 				v += ts[row(i)]
 			}
-			if o := out(i); o >= 0 {
+			if dense {
+				col.Ints[i] = v
+			} else if o := out(i); o >= 0 {
 				col.Ints[o] = v
 			}
+		}
+		if r.err == nil {
+			r.i = at
 		}
 	case encFloat:
 		col.Type = scan.TypeFloat
@@ -726,6 +753,33 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		}
 		b := r.bytes(uint64(n) * uint64(w))
 		col.Codes = make([]uint32, outRows)
+		if r.err == nil && sub == nil && present == nil {
+			// Full column: codes go straight to their rows.
+			mx := uint32(0)
+			switch w {
+			case 1:
+				for i, c := range b[:n] {
+					col.Codes[i] = uint32(c)
+					mx = max(mx, uint32(c))
+				}
+			case 2:
+				for i := range col.Codes[:n] {
+					c := uint32(binary.LittleEndian.Uint16(b[2*i:]))
+					col.Codes[i] = c
+					mx = max(mx, c)
+				}
+			case 4:
+				for i := range col.Codes[:n] {
+					c := binary.LittleEndian.Uint32(b[4*i:])
+					col.Codes[i] = c
+					mx = max(mx, c)
+				}
+			}
+			if n > 0 && uint64(mx) >= nd {
+				r.fail("code %d out of dictionary range %d", mx, nd)
+			}
+			break
+		}
 		for i := 0; i < n && r.err == nil; i++ {
 			var c uint32
 			switch w {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
@@ -372,14 +374,55 @@ func (s *segment) readChunk(ref chunkRef, compressed bool, what string) ([]byte,
 	return out, nil
 }
 
+// chunkBufs recycles the read and decompression buffers of column chunks:
+// a scan reads thousands of chunks of up to a few MB each, and allocating
+// them afresh kept the garbage collector busy for a good share of a query.
+var chunkBufs sync.Pool
+
+func getBuf(n int) *[]byte {
+	if b, ok := chunkBufs.Get().(*[]byte); ok {
+		if cap(*b) < n {
+			*b = make([]byte, n, n+n/4)
+		}
+		*b = (*b)[:n]
+		return b
+	}
+	b := make([]byte, n, n+n/4)
+	return &b
+}
+
+// readTemp is readChunk (compressed) into pooled memory: the payload is
+// valid until release is called, so it is only for decoders that copy
+// what they keep (decodeColumn does).
+func (s *segment) readTemp(ref chunkRef, what string) (p []byte, release func(), err error) {
+	raw := getBuf(int(ref.n))
+	defer chunkBufs.Put(raw)
+	buf := *raw
+	if _, err := s.r.ReadAt(buf, ref.off); err != nil {
+		return nil, nil, fmt.Errorf("store: segment %s: read %s at byte %d: %w", s.name(), what, ref.off, err)
+	}
+	if crc32.Checksum(buf[4:], castagnoli) != binary.LittleEndian.Uint32(buf) {
+		return nil, nil, fmt.Errorf("store: segment %s: checksum mismatch in %s at byte %d", s.name(), what, ref.off)
+	}
+	dst := getBuf(0)
+	out, err := zdec.DecodeAll(buf[4:], (*dst)[:0])
+	if err != nil {
+		chunkBufs.Put(dst)
+		return nil, nil, fmt.Errorf("store: segment %s: decompress %s at byte %d: %w", s.name(), what, ref.off, err)
+	}
+	*dst = out
+	return out, func() { chunkBufs.Put(dst) }, nil
+}
+
 var sysNames = [nSys]string{"@timestamp", "@ingestionTime", "sequence", "stream", "shape", "raw message", "shape table"}
 
 func (s *segment) readSys(bi *blockIndex, k int, ts []int64, sub ...*rowSubset) (*scan.Column, error) {
-	p, err := s.readChunk(bi.sys[k], true, sysNames[k]+" column")
+	p, release, err := s.readTemp(bi.sys[k], sysNames[k]+" column")
 	if err != nil {
 		return nil, err
 	}
 	c, err := decodeColumn(p, bi.rows, ts, nil, sub...)
+	release()
 	if err != nil {
 		return nil, fmt.Errorf("store: segment %s: %s column at byte %d: %w", s.name(), sysNames[k], bi.sys[k].off, err)
 	}
@@ -405,11 +448,12 @@ func (s *segment) readColRef(bi *blockIndex, ci int, ts []int64, allowRef bool, 
 			return s.readColRef(bi, k, ts, false, sub...)
 		}
 	}
-	p, err := s.readChunk(c.chunk, true, fmt.Sprintf("column %q", c.name))
+	p, release, err := s.readTemp(c.chunk, "column "+strconv.Quote(c.name))
 	if err != nil {
 		return nil, err
 	}
 	col, err := decodeColumn(p, bi.rows, ts, resolve, sub...)
+	release()
 	if err != nil {
 		return nil, fmt.Errorf("store: segment %s: column %q at byte %d: %w", s.name(), c.name, c.chunk.off, err)
 	}

@@ -1,0 +1,70 @@
+//go:build storequery
+
+package store
+
+// Q1–Q7 through the query engine against a store directory, for profiling
+// the store's share of the reference queries:
+//
+//	STORE_QUERY_DIR=/tmp/db STORE_QUERY_GROUP=bench go test -tags storequery \
+//	    -run XXX -bench QueryDir -benchtime 3x -cpuprofile cpu.out ./internal/store
+//
+// Behind a build tag so that the store's own tests never depend on the
+// engine compiling.
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/mailtrail/mailtrail/internal/query"
+)
+
+func BenchmarkQueryDir(b *testing.B) {
+	dir := os.Getenv("STORE_QUERY_DIR")
+	if dir == "" {
+		b.Skip("set STORE_QUERY_DIR (and STORE_QUERY_GROUP, default /bench)")
+	}
+	group := cmpOr(os.Getenv("STORE_QUERY_GROUP"), "/bench")
+	f, err := os.Open("/work/shared/bench/queries/cwli.txt")
+	if err != nil {
+		b.Skip(err)
+	}
+	defer f.Close()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	only := os.Getenv("STORE_QUERY_ONLY")
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, text, ok := strings.Cut(sc.Text(), "\t")
+		if !ok || strings.HasPrefix(name, "#") || only != "" && !strings.Contains(only, name) {
+			continue
+		}
+		b.Run(name, func(b *testing.B) {
+			q, err := query.Parse(text)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var rows int
+			for b.Loop() {
+				res, err := query.Run(context.Background(), s, q, query.Options{Account: DefaultAccount, Groups: []string{group}, Workers: 2})
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows = len(res.Rows)
+			}
+			b.ReportMetric(float64(rows), "rows")
+		})
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
