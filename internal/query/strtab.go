@@ -144,12 +144,11 @@ func (v *keyView) build(col *scan.Column, sel []int32) {
 		}
 		return
 	}
-	size := 64
-	for size < 2*len(sel) {
-		size *= 2
-	}
-	if len(v.slots) < size {
-		v.slots = make([]viewSlot, size)
+	// The table grows with the distinct values (kept from block to
+	// block), not with the rows: the store's blocks hold 128 Ki rows, and
+	// a table that stays in cache matters more than a few rehashes.
+	if len(v.slots) == 0 {
+		v.slots = make([]viewSlot, 1024)
 		v.gen = 0
 	}
 	v.gen++
@@ -175,6 +174,21 @@ func (v *keyView) build(col *scan.Column, sel []int32) {
 				codes[k] = int32(len(strs))
 				strs = append(strs, s)
 				hashes = append(hashes, h)
+				if 2*len(strs) > len(slots) {
+					// Rehash into a table twice as big (fresh, so gen 1).
+					slots = make([]viewSlot, 2*len(slots))
+					mask = uint64(len(slots) - 1)
+					gen = 1
+					for c, hh := range hashes {
+						for j := hh & mask; ; j = (j + 1) & mask {
+							if slots[j].gen != gen {
+								slots[j] = viewSlot{h: hh, code: uint32(c), gen: gen}
+								break
+							}
+						}
+					}
+					v.slots, v.gen = slots, gen
+				}
 				break
 			}
 			if sl.h == h && strs[sl.code] == s {

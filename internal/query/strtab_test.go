@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mailtrail/mailtrail/internal/query/memsource"
+	"github.com/mailtrail/mailtrail/internal/scan"
 )
 
 // TestStringColumns runs grouping and count_distinct over the same records
@@ -87,5 +88,43 @@ func TestStringColumns(t *testing.T) {
 	want := fmt.Sprintf("[[{user 500} {c %d}] [{c %d}]]", want500, wantNone)
 	if got := fmt.Sprint(res.Rows); got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// TestKeyView checks the per-block codes of a string column across blocks
+// of different sizes (the table grows past its first size and is reused).
+func TestKeyView(t *testing.T) {
+	var v keyView
+	for _, tc := range []struct{ rows, distinct int }{{10, 3}, {5000, 1500}, {300, 300}, {20000, 9000}} {
+		col := &scan.Column{Type: scan.TypeString, Strs: make([]string, tc.rows), Present: scan.NewBitmap(tc.rows)}
+		var sel []int32
+		for i := range tc.rows {
+			col.Strs[i] = fmt.Sprintf("v%d", i%tc.distinct)
+			if i%5 != 4 {
+				col.Present.Set(i)
+			}
+			sel = append(sel, int32(i))
+		}
+		v.build(col, sel)
+		seen := map[string]int32{}
+		for k, i := range sel {
+			code := v.codes[k]
+			if !col.Has(int(i)) {
+				if code != -1 {
+					t.Fatalf("rows %d: absent row %d has code %d", tc.rows, i, code)
+				}
+				continue
+			}
+			if v.strs[code] != col.Strs[i] || v.hash(code) != strHash(col.Strs[i]) {
+				t.Fatalf("rows %d: row %d code %d is %q", tc.rows, i, code, v.strs[code])
+			}
+			if c, ok := seen[col.Strs[i]]; ok && c != code {
+				t.Fatalf("rows %d: %q has codes %d and %d", tc.rows, col.Strs[i], c, code)
+			}
+			seen[col.Strs[i]] = code
+		}
+		if len(v.strs) != len(seen) {
+			t.Fatalf("rows %d: %d codes for %d values", tc.rows, len(v.strs), len(seen))
+		}
 	}
 }
