@@ -44,7 +44,8 @@ type Options struct {
 	// far: GetQueryResults shows them with status Running. It is called
 	// from one goroutine of the query, never concurrently with itself and
 	// never after Run returns, and only when blocks were read since the
-	// previous call. The rows are the callee's to keep.
+	// previous call. The callee may keep the rows but must not modify
+	// them: later calls share the rows that did not change.
 	//
 	// Cost: for sort/top-k queries only the rows that entered the top-k
 	// since the previous call are sorted (then merged) and rendered; a
