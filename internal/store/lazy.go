@@ -33,10 +33,20 @@ type lazyBlock struct {
 }
 
 // subset maps the wanted block rows to stored rows: the decoder then builds
-// a column over b.rows rows holding only the wanted ones.
+// a column over b.rows rows holding only the wanted ones. A nil subset
+// stands for every stored row.
 func (lb *lazyBlock) subset(rows []int32) (*rowSubset, error) {
 	if lb.last != nil && slices.Equal(rows, lb.lastRows) {
 		return lb.last, nil
+	}
+	if len(rows) == lb.rows && (len(rows) == 0 || rows[len(rows)-1] == int32(lb.rows-1)) {
+		// Every block row (ascending and distinct, so 0..rows-1): the
+		// block's own subset, which the decoder handles without remapping.
+		ls := lb.sub // nil: identity
+		lb.lastRows = append(lb.lastRows[:0], rows...)
+		lb.last = ls
+		lb.fb = nil
+		return ls, nil
 	}
 	ls := &rowSubset{pos: make([]int32, lb.bi.rows), rows: make([]int, 0, len(rows)), n: lb.rows}
 	for i := range ls.pos {
@@ -75,7 +85,7 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 		return nil, err
 	}
 	sys := func(k int) ([]int64, error) {
-		c, err := seg.readSys(bi, k, lb.ts, ls)
+		c, err := seg.readSys(bi, k, lb.ts, subArg(ls)...)
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +93,11 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 	}
 	switch name {
 	case "@timestamp":
-		return &scan.Column{Type: scan.TypeInt, Ints: spread(lb.ts, ls, lb.rows)}, nil
+		v := make([]int64, lb.rows)
+		for i, r := range rows {
+			v[r] = lb.ts[orig(ls, r, i)]
+		}
+		return &scan.Column{Type: scan.TypeInt, Ints: v}, nil
 	case "@ingestionTime":
 		v, err := sys(sysIngest)
 		if err != nil {
@@ -117,7 +131,7 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 		}
 		col := &scan.Column{Type: scan.TypeString, Strs: make([]string, lb.rows)}
 		for i, r := range rows {
-			col.Strs[r] = formatPtr(lb.rg.g.ID, lb.ts[ls.rows[i]], uint64(seq[r]))
+			col.Strs[r] = formatPtr(lb.rg.g.ID, lb.ts[orig(ls, r, i)], uint64(seq[r]))
 		}
 		return col, nil
 	case "@message":
@@ -127,7 +141,7 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 	if !ok {
 		return nil, nil
 	}
-	col, err := seg.readCol(bi, ci, lb.ts, ls)
+	col, err := seg.readCol(bi, ci, lb.ts, subArg(ls)...)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +167,7 @@ func (lb *lazyBlock) messages(rows []int32, ls *rowSubset) (*scan.Column, error)
 	fb := lb.fb
 	if fb == nil {
 		fb = &fullBlock{seg: seg, bi: bi}
-		shape, err := seg.readSys(bi, sysShape, lb.ts, ls)
+		shape, err := seg.readSys(bi, sysShape, lb.ts, subArg(ls)...)
 		if err != nil {
 			return nil, err
 		}
@@ -174,7 +188,7 @@ func (lb *lazyBlock) messages(rows []int32, ls *rowSubset) (*scan.Column, error)
 			}
 		}
 		if whole {
-			if fb.raw, err = seg.readSys(bi, sysRaw, lb.ts, ls); err != nil {
+			if fb.raw, err = seg.readSys(bi, sysRaw, lb.ts, subArg(ls)...); err != nil {
 				return nil, err
 			}
 		} else {
@@ -183,7 +197,7 @@ func (lb *lazyBlock) messages(rows []int32, ls *rowSubset) (*scan.Column, error)
 		fb.cols = make([]*scan.Column, len(bi.cols))
 		for ci := range bi.cols {
 			if need[ci] {
-				if fb.cols[ci], err = seg.readCol(bi, ci, lb.ts, ls); err != nil {
+				if fb.cols[ci], err = seg.readCol(bi, ci, lb.ts, subArg(ls)...); err != nil {
 					return nil, err
 				}
 			}
@@ -212,11 +226,17 @@ func (lb *lazyBlock) messages(rows []int32, ls *rowSubset) (*scan.Column, error)
 	return col, nil
 }
 
-// spread lays out the stored-row values v at the block rows of ls.
-func spread(v []int64, ls *rowSubset, n int) []int64 {
-	out := make([]int64, n)
-	for _, orig := range ls.rows {
-		out[ls.pos[orig]] = v[orig]
+// orig is the stored row of block row r, the i-th wanted row of ls.
+func orig(ls *rowSubset, r int32, i int) int {
+	if ls == nil {
+		return int(r)
 	}
-	return out
+	return ls.rows[i]
+}
+
+func subArg(ls *rowSubset) []*rowSubset {
+	if ls == nil {
+		return nil
+	}
+	return []*rowSubset{ls}
 }

@@ -526,6 +526,14 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request) (*scan.Block, error) {
 func applyHint(col *scan.Column, h *scan.Hint, rows int, keep []bool, drop func(int)) {
 	kept := func(i int) bool { return keep == nil || keep[i] }
 	switch {
+	case h.Op == scan.HintPresent:
+		if col.Present != nil {
+			for i := 0; i < rows; i++ {
+				if kept(i) && !col.Present.Get(i) {
+					drop(i)
+				}
+			}
+		}
 	case col.Type == scan.TypeDict:
 		d := &scan.Column{Type: scan.TypeString, Strs: col.Dict}
 		ok := make([]bool, len(col.Dict))
