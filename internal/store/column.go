@@ -745,7 +745,15 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		if venc != encStr && venc != encUUID && venc != encIPv4 {
 			r.fail("bad dictionary value encoding %d", venc)
 		}
-		col.Dict = readStrings(r, venc, int(nd))
+		// Over a subset of rows only the values those rows use are built
+		// (an IPv4 or UUID dictionary of a block holds thousands): the
+		// values are skipped now and read once the codes are known.
+		dictAt := r.i
+		if sub == nil {
+			col.Dict = readStrings(r, venc, int(nd))
+		} else {
+			readStringsTo(r, venc, int(nd), func(int) bool { return false }, nil)
+		}
 		w := r.byte1()
 		if w != 1 && w != 2 && w != 4 {
 			r.fail("bad code width %d", w)
@@ -796,6 +804,20 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 			}
 			if o := out(i); o >= 0 {
 				col.Codes[o] = c
+			}
+		}
+		if sub != nil && r.err == nil {
+			used := make([]bool, nd)
+			for _, rr := range sub.rows {
+				if col.Present == nil || col.Present.Get(int(sub.pos[rr])) {
+					used[col.Codes[sub.pos[rr]]] = true
+				}
+			}
+			col.Dict = make([]string, nd)
+			dr := &chunkReader{b: p, i: dictAt}
+			readStringsTo(dr, venc, int(nd), func(k int) bool { return used[k] }, func(k int, s string) { col.Dict[k] = s })
+			if dr.err != nil {
+				return nil, dr.err
 			}
 		}
 	case encRef:
@@ -869,6 +891,23 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 // readStringsTo builds only the values for which wanted(i) is true.
 func readStringsTo(r *chunkReader, enc byte, n int, wanted func(int) bool, set func(int, string)) {
 	switch enc {
+	case encIPv4:
+		b := r.bytes(uint64(n) * 4)
+		if r.err != nil {
+			return
+		}
+		var buf [15]byte
+		for i := 0; i < n; i++ {
+			if wanted(i) {
+				q := b[4*i:]
+				t := strconv.AppendUint(buf[:0], uint64(q[0]), 10)
+				for k := 1; k < 4; k++ {
+					t = append(t, '.')
+					t = strconv.AppendUint(t, uint64(q[k]), 10)
+				}
+				set(i, string(t))
+			}
+		}
 	case encUUID:
 		b := r.bytes(uint64(n) * 16)
 		if r.err != nil {
