@@ -602,6 +602,9 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 	switch r.byte1() {
 	case 0:
 		present = nil
+		if sub != nil && r.i < len(p) && p[r.i] == encDict {
+			return decodeDictSubset(r, col, nil, nrows, nrows, sub)
+		}
 	case 1:
 		bm := r.bytes(uint64((nrows + 7) / 8))
 		if r.err != nil {
@@ -620,6 +623,9 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		cnt := 0
 		for _, w := range full {
 			cnt += bits.OnesCount64(w)
+		}
+		if sub != nil && r.i < len(p) && p[r.i] == encDict {
+			return decodeDictSubset(r, col, full, cnt, nrows, sub)
 		}
 		present = make([]int32, 0, cnt)
 		for w, x := range full {
@@ -884,6 +890,85 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 	}
 	if r.err != nil {
 		return nil, r.err
+	}
+	return col, nil
+}
+
+// decodeDictSubset decodes a dictionary chunk (r just after the presence
+// bitmap full, nil when every row is present; n values) over the rows of
+// sub only: codes are fixed-width, so each kept row's code is found by its
+// rank among the present rows instead of walking every value, and only the
+// dictionary values the kept rows use are built.
+func decodeDictSubset(r *chunkReader, col *scan.Column, full scan.Bitmap, n, nrows int, sub *rowSubset) (*scan.Column, error) {
+	r.byte1() // encDict, checked by the caller
+	col.Type = scan.TypeDict
+	nd := r.uvarint()
+	if nd > uint64(len(r.b)) {
+		r.fail("dictionary size %d exceeds chunk", nd)
+		return nil, r.err
+	}
+	venc := r.byte1()
+	if venc != encStr && venc != encUUID && venc != encIPv4 {
+		r.fail("bad dictionary value encoding %d", venc)
+		return nil, r.err
+	}
+	dictAt := r.i
+	readStringsTo(r, venc, int(nd), func(int) bool { return false }, nil)
+	w := r.byte1()
+	if w != 1 && w != 2 && w != 4 {
+		r.fail("bad code width %d", w)
+		return nil, r.err
+	}
+	b := r.bytes(uint64(n) * uint64(w))
+	if r.err == nil && r.i != len(r.b) {
+		r.fail("%d trailing bytes", len(r.b)-r.i)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	var rank []int32 // present rows before word k of full
+	if full != nil {
+		rank = make([]int32, len(full))
+		c := int32(0)
+		for k, x := range full {
+			rank[k] = c
+			c += int32(bits.OnesCount64(x))
+		}
+		col.Present = scan.NewBitmap(sub.n)
+	}
+	col.Codes = make([]uint32, sub.n)
+	used := make([]bool, nd)
+	for _, rr := range sub.rows {
+		vi := rr
+		if full != nil {
+			word := full[rr>>6]
+			if word&(1<<(uint(rr)&63)) == 0 {
+				continue
+			}
+			vi = int(rank[rr>>6]) + bits.OnesCount64(word&(1<<(uint(rr)&63)-1))
+			col.Present.Set(int(sub.pos[rr]))
+		}
+		var c uint32
+		switch w {
+		case 1:
+			c = uint32(b[vi])
+		case 2:
+			c = uint32(binary.LittleEndian.Uint16(b[2*vi:]))
+		case 4:
+			c = binary.LittleEndian.Uint32(b[4*vi:])
+		}
+		if uint64(c) >= nd {
+			r.fail("code %d out of dictionary range %d", c, nd)
+			return nil, r.err
+		}
+		col.Codes[sub.pos[rr]] = c
+		used[c] = true
+	}
+	col.Dict = make([]string, nd)
+	dr := &chunkReader{b: r.b, i: dictAt}
+	readStringsTo(dr, venc, int(nd), func(k int) bool { return used[k] }, func(k int, s string) { col.Dict[k] = s })
+	if dr.err != nil {
+		return nil, dr.err
 	}
 	return col, nil
 }
