@@ -564,12 +564,19 @@ type rowSubset struct {
 }
 
 func newRowSubset(keep []bool) *rowSubset {
-	s := &rowSubset{pos: make([]int32, len(keep))}
+	n := 0
+	for _, k := range keep {
+		if k {
+			n++
+		}
+	}
+	s := &rowSubset{pos: make([]int32, len(keep)), rows: make([]int, n), n: n}
+	j := int32(0)
 	for r, k := range keep {
 		if k {
-			s.pos[r] = int32(s.n)
-			s.rows = append(s.rows, r)
-			s.n++
+			s.pos[r] = j
+			s.rows[j] = r
+			j++
 		} else {
 			s.pos[r] = -1
 		}
@@ -688,6 +695,17 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		b, at := r.b, r.i
 		prev := int64(0)
 		dense := sub == nil && present == nil
+		if dense && mode == intDelta {
+			// @timestamp of every block of every scan: sorted times, small
+			// deltas, one or two bytes each.
+			at = decodeDeltas(b, at, col.Ints[:n])
+			if at < 0 {
+				r.fail("bad varint")
+			} else {
+				r.i = at
+			}
+			break
+		}
 		for i := 0; i < n; i++ {
 			var u uint64
 			if at < len(b) && b[at] < 0x80 {
@@ -892,6 +910,32 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		return nil, r.err
 	}
 	return col, nil
+}
+
+// decodeDeltas decodes len(out) zig-zag delta varints from b[at:] into
+// running sums and returns the offset after them, or -1 on a bad varint.
+func decodeDeltas(b []byte, at int, out []int64) int {
+	prev := int64(0)
+	for i := range out {
+		var u uint64
+		if at < len(b) && b[at] < 0x80 {
+			u = uint64(b[at])
+			at++
+		} else if at+1 < len(b) && b[at+1] < 0x80 {
+			u = uint64(b[at]&0x7f) | uint64(b[at+1])<<7
+			at += 2
+		} else {
+			x, k := binary.Uvarint(b[min(at, len(b)):])
+			if k <= 0 {
+				return -1
+			}
+			u = x
+			at += k
+		}
+		prev += int64(u>>1) ^ -int64(u&1)
+		out[i] = prev
+	}
+	return at
 }
 
 // decodeDictSubset decodes a dictionary chunk (r just after the presence
