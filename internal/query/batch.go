@@ -138,15 +138,28 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 		if bt.n == 0 {
 			return nil
 		}
-		if ex.ops[i].allNoop {
+		op := &ex.ops[i]
+		if op.allNoop {
 			// fields a, b: nothing to compute, and the columns are decoded
 			// later for the rows that reach the output only.
+			continue
+		}
+		if op.c.kind == cFilter {
+			for j := range op.conj {
+				if bt.n == 0 {
+					break
+				}
+				if err := ex.ensure(bt, op.conj[j].slots, bt.sel[:bt.n]); err != nil {
+					return err
+				}
+				ex.filter(pt, &op.conj[j])
+			}
 			continue
 		}
 		if err := ex.ensure(bt, ex.opSlots[i], bt.sel[:bt.n]); err != nil {
 			return err
 		}
-		ex.runOp(pt, &ex.ops[i])
+		ex.runOp(pt, op)
 	}
 	if bt.n == 0 {
 		return nil

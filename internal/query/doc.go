@@ -27,7 +27,10 @@
 // The planner binds every field name to a slot and splits the pipeline in
 // three. The leading per-record commands (filter, fields, display, parse,
 // unnest) run in the scan workers on column blocks: filters are split at
-// top-level "and"; a conjunct that reads one source field is evaluated once
+// top-level "and" and the conjuncts run cheapest first (presence, integer
+// comparisons, other one-field tests, like/regex, then the rest), each
+// decoding its lazy columns only for the rows still selected; a conjunct
+// that reads one source field is evaluated once
 // per dictionary entry of a dictionary-coded column, with typed loops on
 // integer columns, and only per row otherwise. Then comes the pivot: stats
 // aggregate into per-worker hash tables (keyed on dictionary codes or on

@@ -327,7 +327,28 @@ type conjunct struct {
 	cmpCode int
 	cmpC    float64
 	isCmp   bool
-	present bool // ispresent(field): the presence bitmap decides
+	present bool  // ispresent(field): the presence bitmap decides
+	slots   []int // slots read, decoded (when lazy) just before it runs
+	cost    int   // evaluation order within the filter, cheapest first
+}
+
+// conjCost ranks a filter's conjuncts so that cheap, typically selective
+// tests run first and the columns of the later ones are decoded only for
+// the rows still selected: presence, integer comparisons, other tests of
+// one field, substring and regex tests, then tests of several fields.
+func conjCost(cj *conjunct, e Expr) int {
+	switch {
+	case cj.present:
+		return 0
+	case cj.isCmp:
+		return 1
+	case cj.single >= 0:
+		if _, ok := unparen(e).(*match); ok {
+			return 3
+		}
+		return 2
+	}
+	return 4
 }
 
 func (ex *executor) prepare() {
@@ -359,8 +380,11 @@ func (ex *executor) prepare() {
 						}
 					}
 				}
+				slotsOf(e, &cj.slots)
+				cj.cost = conjCost(&cj, e)
 				op.conj = append(op.conj, cj)
 			}
+			slices.SortStableFunc(op.conj, func(a, b conjunct) int { return a.cost - b.cost })
 		case cFields, cDisplay:
 			for _, it := range c.items {
 				op.itemFns = append(op.itemFns, compile(it.expr))
@@ -483,6 +507,10 @@ func (ex *executor) planLazy() {
 	first := ex.pivotSlots
 	if len(ex.opSlots) > 0 {
 		first = ex.opSlots[0]
+		if len(ex.ops[0].conj) > 0 {
+			// A filter decodes each conjunct's columns when it comes to it.
+			first = srcOf(ex.ops[0].conj[0].slots)
+		}
 	} else if p.pivot == pivotSort {
 		first = ex.keySlots
 	}

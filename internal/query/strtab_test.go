@@ -128,3 +128,35 @@ func TestKeyView(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterOrder checks that conjuncts run cheapest first, each decoding
+// its lazy column for the rows still selected, give the answer of the
+// filter as written (memsource's Load hides rows the engine did not list).
+func TestFilterOrder(t *testing.T) {
+	src := manyEvents(t, 3*memsource.BlockRows)
+	for _, tc := range []struct{ q, want string }{
+		{`filter user like "u1" and n < 100 and ispresent(ip) | stats count(*) as c`, "[[{c 22}]]"},
+		{`filter ip like "10.0.1." and user = "u15" and n >= 0 | stats count(*) as c`, "[[{c 71}]]"},
+		{`filter user like "u1" and n < 100 | sort n asc | limit 3 | fields user, ip`, "[[{user u1} {ip 10.0.1.1}] [{user u10} {ip 10.0.3.10}] [{user u11} {ip 10.0.4.11}]]"},
+	} {
+		q, err := Parse(tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(context.Background(), src, q, Options{Groups: []string{"/g"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fmt.Sprint(res.Rows)
+		if !q.IsStats() {
+			var rows [][]Field
+			for _, r := range res.Rows {
+				rows = append(rows, r[:len(r)-1])
+			}
+			got = fmt.Sprint(rows)
+		}
+		if got != tc.want {
+			t.Errorf("%s:\ngot  %s\nwant %s", tc.q, got, tc.want)
+		}
+	}
+}
