@@ -695,6 +695,10 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		b, at := r.b, r.i
 		prev := int64(0)
 		dense := sub == nil && present == nil
+		last := -1
+		if sub != nil && len(sub.rows) > 0 {
+			last = sub.rows[len(sub.rows)-1]
+		}
 		if dense && mode == intDelta {
 			// @timestamp of every block of every scan: sorted times, small
 			// deltas, one or two bytes each.
@@ -722,17 +726,27 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 				at += k
 			}
 			v := int64(u>>1) ^ -int64(u&1)
+			rr := i
+			if present != nil {
+				rr = int(present[i])
+			}
 			switch mode {
 			case intDelta:
 				v += prev
 				prev = v
 			case intMinusTS:
-				v += ts[row(i)]
+				v += ts[rr]
 			}
-			if dense {
-				col.Ints[i] = v
-			} else if o := out(i); o >= 0 {
+			if dense || sub == nil {
+				col.Ints[rr] = v
+			} else if o := sub.pos[rr]; o >= 0 {
 				col.Ints[o] = v
+				if rr == last {
+					// Past the last kept row: the rest is not needed (the
+					// chunk's checksum already vouched for it).
+					at = len(b)
+					break
+				}
 			}
 		}
 		if r.err == nil {

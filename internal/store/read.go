@@ -336,7 +336,15 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request) (*scan.Block, error) {
 				return nil, err
 			}
 		}
-		applyHint(col, h, bi.rows, keep, drop)
+		keep = applyHint(col, h, bi.rows, keep)
+	}
+	if keep != nil {
+		kept = 0
+		for _, k := range keep {
+			if k {
+				kept++
+			}
+		}
 	}
 	if kept == 0 {
 		return nil, nil
@@ -520,48 +528,60 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request) (*scan.Block, error) {
 	return b, nil
 }
 
-// applyHint calls drop for every kept row (keep nil: all rows) of col that
-// certainly fails h. Dictionary columns are judged once per distinct value
+// applyHint clears keep[i] (keep nil: all rows are kept) for every row of
+// col that certainly fails h, allocating keep when it first drops a row,
+// and returns keep. Dictionary columns are judged once per distinct value
 // and int columns without boxing; other types go through hintMatches.
-func applyHint(col *scan.Column, h *scan.Hint, rows int, keep []bool, drop func(int)) {
-	kept := func(i int) bool { return keep == nil || keep[i] }
+func applyHint(col *scan.Column, h *scan.Hint, rows int, keep []bool) []bool {
+	fails := func(i int) bool { return false }
 	switch {
 	case h.Op == scan.HintPresent:
-		if col.Present != nil {
-			for i := 0; i < rows; i++ {
-				if kept(i) && !col.Present.Get(i) {
-					drop(i)
-				}
-			}
+		if col.Present == nil {
+			return keep
 		}
+		fails = func(i int) bool { return !col.Present.Get(i) }
 	case col.Type == scan.TypeDict:
 		d := &scan.Column{Type: scan.TypeString, Strs: col.Dict}
 		ok := make([]bool, len(col.Dict))
 		for k := range ok {
 			ok[k] = hintMatches(d, k, h)
 		}
-		for i := 0; i < rows; i++ {
-			if kept(i) && (!col.Has(i) || !ok[col.Codes[i]]) {
-				drop(i)
-			}
-		}
+		fails = func(i int) bool { return !col.Has(i) || !ok[col.Codes[i]] }
 	case col.Type == scan.TypeInt && (h.Op == scan.HintRange || h.Op == scan.HintEq && h.IsNum):
 		lo, hi := h.Lo, h.Hi
 		if h.Op == scan.HintEq {
 			lo, hi = h.Num, h.Num
 		}
-		for i, v := range col.Ints[:rows] {
-			if kept(i) && (!col.Has(i) || !(float64(v) >= lo && float64(v) <= hi)) {
-				drop(i)
-			}
+		fails = func(i int) bool {
+			v := float64(col.Ints[i])
+			return !col.Has(i) || !(v >= lo && v <= hi)
 		}
 	default:
-		for i := 0; i < rows; i++ {
-			if kept(i) && !hintMatches(col, i, h) {
-				drop(i)
+		fails = func(i int) bool { return !hintMatches(col, i, h) }
+	}
+	if keep != nil {
+		for i, k := range keep[:rows] {
+			if k && fails(i) {
+				keep[i] = false
 			}
 		}
+		return keep
 	}
+	for i := 0; i < rows; i++ {
+		if fails(i) {
+			keep = make([]bool, rows)
+			for k := range keep {
+				keep[k] = k != i // rows before i passed
+			}
+			for k := i + 1; k < rows; k++ {
+				if fails(k) {
+					keep[k] = false
+				}
+			}
+			return keep
+		}
+	}
+	return nil
 }
 
 // hintMatches reports whether row i of c may satisfy h. It must never say
