@@ -563,14 +563,23 @@ type rowSubset struct {
 	n    int
 }
 
-func newRowSubset(keep []bool) *rowSubset {
+func newRowSubset(keep []bool) *rowSubset { return newRowSubsetIn(keep, nil) }
+
+// newRowSubsetIn is newRowSubset reusing the memory of old (which must no
+// longer be in use) when it is large enough.
+func newRowSubsetIn(keep []bool, old *rowSubset) *rowSubset {
 	n := 0
 	for _, k := range keep {
 		if k {
 			n++
 		}
 	}
-	s := &rowSubset{pos: make([]int32, len(keep)), rows: make([]int, n), n: n}
+	s := &rowSubset{n: n}
+	if old != nil && cap(old.pos) >= len(keep) && cap(old.rows) >= n {
+		s.pos, s.rows = old.pos[:len(keep)], old.rows[:n]
+	} else {
+		s.pos, s.rows = make([]int32, len(keep)), make([]int, n)
+	}
 	j := int32(0)
 	for r, k := range keep {
 		if k {

@@ -24,6 +24,7 @@ type lazyBlock struct {
 	sub      *rowSubset // block row k is stored row sub.rows[k]; nil: identity
 	rows     int        // block rows
 	userCols map[int]*scan.Column
+	scratch  *scratch
 
 	// The subset of the last call, reused while the engine asks for several
 	// columns over the same rows.
@@ -48,7 +49,16 @@ func (lb *lazyBlock) subset(rows []int32) (*rowSubset, error) {
 		lb.fb = nil
 		return ls, nil
 	}
-	ls := &rowSubset{pos: make([]int32, lb.bi.rows), rows: make([]int, 0, len(rows)), n: lb.rows}
+	lb.last, lb.fb = nil, nil // its memory may be reused just below
+	ls := &rowSubset{n: lb.rows}
+	if old := lb.scratch.lazy; old != nil && cap(old.pos) >= lb.bi.rows && cap(old.rows) >= len(rows) {
+		// The previous Load's subset: its columns are built, so its
+		// memory is free.
+		ls.pos, ls.rows = old.pos[:lb.bi.rows], old.rows[:0]
+	} else {
+		ls.pos, ls.rows = make([]int32, lb.bi.rows), make([]int, 0, len(rows))
+	}
+	lb.scratch.lazy = ls
 	for i := range ls.pos {
 		ls.pos[i] = -1
 	}

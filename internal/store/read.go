@@ -209,11 +209,12 @@ func (s *Store) Scan(ctx context.Context, req *scan.Request, fn func(worker int,
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			sc := &scratch{}
 			for j := range ch {
 				if ctx.Err() != nil {
 					continue
 				}
-				b, err := s.makeBlock(j, req)
+				b, err := s.makeBlock(j, req, sc)
 				if err == nil && b != nil {
 					err = fn(w, b)
 				}
@@ -239,6 +240,16 @@ loop:
 	return ctx.Err()
 }
 
+// scratch is one scan worker's memory reused from block to block: the
+// scan contract lets a source reuse a block's memory once fn returns, and
+// these are the largest per-block allocations (timestamps, row subsets).
+// Strings are never reused.
+type scratch struct {
+	ts   []int64
+	sub  *rowSubset // the hints' kept rows
+	lazy *rowSubset // rows of the last Block.Load
+}
+
 var systemFields = []string{"@timestamp", "@ingestionTime", "@message", "@logStream", "@log", "@ptr"}
 
 // makeBlock decodes the wanted columns of one block. When the request has
@@ -246,14 +257,14 @@ var systemFields = []string{"@timestamp", "@ingestionTime", "@message", "@logStr
 // hint are dropped before anything else is built (late materialisation):
 // the contract allows a source to filter rows, and it saves rebuilding
 // @message for rows the engine would discard anyway.
-func (s *Store) makeBlock(j scanJob, req *scan.Request) (*scan.Block, error) {
+func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Block, error) {
 	want, all, hints := req.Columns, req.AllColumns, req.Hints
 	seg, bi, rg := j.seg, j.bi, j.rg
-	tsc, err := seg.readSys(bi, sysTS, nil)
+	ts, err := seg.readTS(bi, sc.ts)
 	if err != nil {
 		return nil, err
 	}
-	ts := tsc.Ints
+	sc.ts = ts
 	names := want
 	if all {
 		names = make([]string, 0, len(bi.cols)+len(systemFields))
@@ -351,7 +362,8 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request) (*scan.Block, error) {
 	}
 	if keep != nil {
 		// From here on every column is built over the kept rows only.
-		sub = newRowSubset(keep)
+		sub = newRowSubsetIn(keep, sc.sub)
+		sc.sub = sub
 		for ci, c := range userCols {
 			userCols[ci] = compactColumn(c, sub.rows)
 		}
@@ -522,7 +534,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request) (*scan.Block, error) {
 		b.Columns[name] = col
 	}
 	if lazy {
-		lb := &lazyBlock{seg: seg, bi: bi, rg: rg, ts: ts, sub: sub, rows: b.Rows, userCols: userCols}
+		lb := &lazyBlock{seg: seg, bi: bi, rg: rg, ts: ts, sub: sub, rows: b.Rows, userCols: userCols, scratch: sc}
 		b.Load = lb.load
 	}
 	return b, nil
