@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -27,12 +28,14 @@ func TestLazyLoad(t *testing.T) {
 		}
 		must(t, s.Append(acct, "/lazy", []string{"s", "t"}[lo/500%2], evs))
 	}
-	cols := []string{"@timestamp", "@ptr", "@message", "@logStream", "@ingestionTime", "@log", "user_id", "ip", "n", "mixed", "esc", "event.to.0", "ok"}
+	cols := []string{"@timestamp", "@ptr", "@message", "@logStream", "@ingestionTime", "@log", "user_id", "ip", "n", "mixed", "esc", "event.to.0", "ok", "request_id", "event.size"}
 	hintSets := map[string][]scan.Hint{
 		"none":     nil,
 		"eq":       {{Op: scan.HintEq, Field: "ok", Num: 1, IsNum: true}},
 		"present":  {{Op: scan.HintPresent, Field: "mixed"}},
 		"contains": {{Op: scan.HintContains, Field: "ip", Str: "10.1."}},
+		// A string hint listed first: applied last, at the rows left.
+		"two": {{Op: scan.HintContains, Field: "request_id", Str: "a"}, {Op: scan.HintRange, Field: "event.size", Lo: 0, Hi: 50000}},
 	}
 	check := func(stage string) {
 		for hname, hints := range hintSets {
@@ -52,9 +55,39 @@ func TestLazyLoad(t *testing.T) {
 						m[c] = b.Col(c).Value(i)
 					}
 					want[m["@ptr"].S] = m
+					// Ground truth: the fields are those of the message.
+					exp := flattenExpect(m["@message"].S)
+					for _, c := range cols {
+						if !strings.HasPrefix(c, "@") && m[c] != exp[c] {
+							t.Errorf("%s/%s: %q: %s = %#v, want %#v", stage, hname, m["@message"].S, c, m[c], exp[c])
+						}
+					}
 				}
 				return nil
 			}))
+			// No row that satisfies the hints may be dropped.
+			got := map[string]int{}
+			for _, m := range want {
+				got[m["@message"].S]++
+			}
+			for _, msg := range msgs {
+				exp := flattenExpect(msg)
+				ok := true
+				for i := range hints {
+					c := &scan.Column{Type: scan.TypeMixed, Values: []scan.Value{exp[hints[i].Field]}, Present: scan.NewBitmap(1)}
+					if exp[hints[i].Field].Kind != scan.KindNull {
+						c.Present.Set(0)
+					}
+					ok = ok && hintMatches(c, 0, &hints[i])
+				}
+				if ok {
+					if got[msg] == 0 {
+						t.Errorf("%s/%s: %q satisfies the hints but was dropped", stage, hname, msg)
+						break
+					}
+					got[msg]--
+				}
+			}
 			req.Lazy = cols[1:]
 			seen := 0
 			must(t, s.Scan(context.Background(), req, func(_ int, b *scan.Block) error {

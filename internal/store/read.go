@@ -330,7 +330,38 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			break
 		}
 	}
-	for hi := range hints {
+	// Cheap, selective hints first (dictionary and numeric columns), so
+	// that string columns are decoded only at the rows still kept.
+	order := make([]int, len(hints))
+	cost := func(h *scan.Hint) int {
+		if h.Field == "@timestamp" {
+			return 0
+		}
+		if c := bi.col(h.Field); c != nil && (c.typ == scan.TypeDict || c.typ == scan.TypeInt || c.typ == scan.TypeFloat) {
+			return 1
+		}
+		return 2
+	}
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cost(&hints[a]) - cost(&hints[b]) })
+	type partCol struct {
+		col *scan.Column
+		sub *rowSubset
+	}
+	partial := map[int]partCol{} // hint columns decoded over the rows kept so far
+	countKept := func() {
+		if keep != nil {
+			kept = 0
+			for _, k := range keep {
+				if k {
+					kept++
+				}
+			}
+		}
+	}
+	for _, hi := range order {
 		h := &hints[hi]
 		var col *scan.Column
 		switch {
@@ -343,18 +374,35 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			if !ok {
 				return nil, nil // no row has the field: no row can match
 			}
+			if _, done := userCols[ci]; !done && keep != nil && kept*4 < bi.rows {
+				// Few rows left: decode this column at those rows only.
+				ps := newRowSubset(keep)
+				c, err := seg.readCol(bi, ci, ts, ps)
+				if err != nil {
+					return nil, err
+				}
+				partial[ci] = partCol{c, ps}
+				if k2 := applyHint(c, h, ps.n, nil); k2 != nil {
+					for j, r := range ps.rows {
+						if !k2[j] {
+							keep[r] = false
+						}
+					}
+					countKept()
+				}
+				if kept == 0 {
+					return nil, nil
+				}
+				continue
+			}
 			if col, err = userCol(ci); err != nil {
 				return nil, err
 			}
 		}
 		keep = applyHint(col, h, bi.rows, keep)
-	}
-	if keep != nil {
-		kept = 0
-		for _, k := range keep {
-			if k {
-				kept++
-			}
+		countKept()
+		if kept == 0 {
+			return nil, nil
 		}
 	}
 	if kept == 0 {
@@ -366,6 +414,16 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		sc.sub = sub
 		for ci, c := range userCols {
 			userCols[ci] = compactColumn(c, sub.rows)
+		}
+		for ci, pc := range partial {
+			if _, dup := userCols[ci]; dup {
+				continue
+			}
+			idx := make([]int, len(sub.rows)) // final kept rows ⊆ pc.sub's rows
+			for i, r := range sub.rows {
+				idx[i] = int(pc.sub.pos[r])
+			}
+			userCols[ci] = compactColumn(pc.col, idx)
 		}
 		b.Rows = kept
 	}
