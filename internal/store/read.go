@@ -616,16 +616,23 @@ func applyHint(col *scan.Column, h *scan.Hint, rows int, keep []bool) []bool {
 		for k := range ok {
 			ok[k] = hintMatches(d, k, h)
 		}
-		fails = func(i int) bool { return !col.Has(i) || !ok[col.Codes[i]] }
+		// The common case, written out: no call per row.
+		pass := make([]bool, rows)
+		for i, c := range col.Codes[:rows] {
+			pass[i] = ok[c]
+		}
+		return andPresent(keep, pass, col.Present)
 	case col.Type == scan.TypeInt && (h.Op == scan.HintRange || h.Op == scan.HintEq && h.IsNum):
 		lo, hi := h.Lo, h.Hi
 		if h.Op == scan.HintEq {
 			lo, hi = h.Num, h.Num
 		}
-		fails = func(i int) bool {
-			v := float64(col.Ints[i])
-			return !col.Has(i) || !(v >= lo && v <= hi)
+		pass := make([]bool, rows)
+		for i, v := range col.Ints[:rows] {
+			f := float64(v)
+			pass[i] = f >= lo && f <= hi
 		}
+		return andPresent(keep, pass, col.Present)
 	default:
 		fails = func(i int) bool { return !hintMatches(col, i, h) }
 	}
@@ -652,6 +659,29 @@ func applyHint(col *scan.Column, h *scan.Hint, rows int, keep []bool) []bool {
 		}
 	}
 	return nil
+}
+
+// andPresent returns keep (nil: all rows) ∧ pass ∧ present (nil: all
+// rows), reusing pass as the result when keep is nil; nil when every row
+// stays.
+func andPresent(keep, pass []bool, present scan.Bitmap) []bool {
+	if present != nil {
+		for i := range pass {
+			pass[i] = pass[i] && present[i>>6]&(1<<(uint(i)&63)) != 0
+		}
+	}
+	if keep == nil {
+		for _, p := range pass {
+			if !p {
+				return pass
+			}
+		}
+		return nil
+	}
+	for i, p := range pass {
+		keep[i] = keep[i] && p
+	}
+	return keep
 }
 
 // hintMatches reports whether row i of c may satisfy h. It must never say
