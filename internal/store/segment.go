@@ -34,9 +34,10 @@ const (
 	maxBlockRows  = 1 << 20
 )
 
-var (
-	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<29))
-)
+// zdec decompresses chunks for every reader. Its concurrency bounds how many
+// DecodeAll calls run at once, so it is one per CPU: with 1, parallel scan
+// workers (and concurrent queries) queued for each other's decompression.
+var zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<29))
 
 func newEncoder(workers int) *zstd.Encoder {
 	e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(workers), zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithZeroFrames(true))
