@@ -43,11 +43,22 @@
 //
 // Store implements scan.Source. Scan prunes segments and blocks by time
 // range and by the pushed-down hints (numeric min/max, small dictionaries,
-// Bloom filters over string values), decodes only the requested columns,
-// and produces the system fields on request. Rebuilding @message needs every
-// column of a block, so it (and AllColumns) costs far more than a few named
-// fields. Unflushed events are read through columnar images of the memtable
-// built on demand.
+// Bloom filters over string values), then drops the rows of a block that
+// certainly fail a hint (cheap dictionary and numeric hints first; later
+// hint columns are decoded only at the rows still kept), decodes only the
+// requested columns, and produces the system fields on request.
+// Dictionary-encoded columns reach the engine as scan.TypeDict.
+//
+// Columns the engine names in scan.Request.Lazy (@message, @ptr,
+// output-only fields) are left out of the block and decoded by Block.Load
+// for just the rows the engine asks for: rebuilding @message needs the
+// columns its shapes print, so doing it for the few rows a query returns
+// rather than for every row is what keeps such queries cheap. Over a subset
+// of rows, dictionary columns read each row's code by rank and build only
+// the dictionary values in use.
+//
+// Unflushed events are read through columnar images of the memtable built
+// on demand.
 //
 // # Ingest throughput
 //
