@@ -37,7 +37,9 @@ const (
 // zdec decompresses chunks for every reader. Its concurrency bounds how many
 // DecodeAll calls run at once, so it is one per CPU: with 1, parallel scan
 // workers (and concurrent queries) queued for each other's decompression.
-var zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<29))
+// zstd's own frame checksum is not checked: every chunk's CRC-32C, over
+// the compressed bytes, is checked before decompressing.
+var zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<29), zstd.IgnoreChecksum(true))
 
 func newEncoder(workers int) *zstd.Encoder {
 	e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(workers), zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithZeroFrames(true))
