@@ -724,6 +724,9 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 			if at < len(b) && b[at] < 0x80 {
 				u = uint64(b[at])
 				at++
+			} else if at+1 < len(b) && b[at+1] < 0x80 {
+				u = uint64(b[at]&0x7f) | uint64(b[at+1])<<7
+				at += 2
 			} else {
 				x, k := binary.Uvarint(b[min(at, len(b)):])
 				if k <= 0 {
