@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -145,4 +147,31 @@ func TestLazyLoad(t *testing.T) {
 	check("memtable")
 	s.flushNow(t)
 	check("segments")
+}
+
+// TestReopenLeavesNoEmptyWAL: opening and closing an idle store must not
+// pile up header-only WAL files, while appended events survive reopening.
+func TestReopenLeavesNoEmptyWAL(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir, Options{})
+	must(t, s.CreateLogGroup(acct, "/g", GroupOptions{}))
+	must(t, s.CreateLogStream(acct, "/g", "s"))
+	must(t, s.Append(acct, "/g", "s", []Event{{Timestamp: 1746057600000, Message: []byte(`{"a":1}`)}}))
+	must(t, s.Close())
+	for i := 0; i < 4; i++ {
+		s = openTest(t, dir, Options{})
+		must(t, s.Close())
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, "wal"))
+	must(t, err)
+	if len(ents) > 2 {
+		t.Errorf("%d WAL files after 5 opens, want at most 2", len(ents))
+	}
+	s = openTest(t, dir, Options{})
+	defer s.Close()
+	n := 0
+	must(t, s.GetLogEvents(acct, "/g", "s", scan.MinTime, scan.MaxTime, func(ts, ingest int64, msg []byte) bool { n++; return true }))
+	if n != 1 {
+		t.Errorf("%d events after reopening, want 1", n)
+	}
 }

@@ -424,6 +424,11 @@ func (s *Store) replayWAL() (uint64, error) {
 		}
 		if events > 0 {
 			s.log.Info("store: replayed WAL", "file", path, "events", events)
+		} else if err := os.Remove(path); err != nil {
+			// No frame: every open of an idle store would otherwise leave
+			// one more header-only file behind (nothing is ever flushed
+			// to raise the floor past it).
+			return 0, fmt.Errorf("store: remove empty WAL %s: %w", path, err)
 		}
 	}
 	return last, nil
