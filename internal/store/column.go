@@ -570,27 +570,33 @@ func newRowSubset(keep []bool) *rowSubset { return newRowSubsetIn(keep, nil) }
 func newRowSubsetIn(keep []bool, old *rowSubset) *rowSubset {
 	n := 0
 	for _, k := range keep {
-		if k {
-			n++
-		}
+		n += b2i(k)
 	}
 	s := &rowSubset{n: n}
-	if old != nil && cap(old.pos) >= len(keep) && cap(old.rows) >= n {
-		s.pos, s.rows = old.pos[:len(keep)], old.rows[:n]
+	// rows gets one spare slot: the loop below writes every row to
+	// rows[j] and advances j only for kept ones (no branch to mispredict
+	// on rows kept at random).
+	if old != nil && cap(old.pos) >= len(keep) && cap(old.rows) >= n+1 {
+		s.pos, s.rows = old.pos[:len(keep)], old.rows[:n+1]
 	} else {
-		s.pos, s.rows = make([]int32, len(keep)), make([]int, n)
+		s.pos, s.rows = make([]int32, len(keep)), make([]int, n+1)
 	}
-	j := int32(0)
+	j := 0
 	for r, k := range keep {
-		if k {
-			s.pos[r] = j
-			s.rows[j] = r
-			j++
-		} else {
-			s.pos[r] = -1
-		}
+		b := b2i(k)
+		s.pos[r] = int32(j*b + b - 1) // j when kept, else -1
+		s.rows[j] = r
+		j += b
 	}
+	s.rows = s.rows[:n]
 	return s
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // When sub is given the column is built over the kept rows only (output row

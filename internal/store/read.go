@@ -667,7 +667,7 @@ func applyHint(col *scan.Column, h *scan.Hint, rows int, keep []bool) []bool {
 func andPresent(keep, pass []bool, present scan.Bitmap) []bool {
 	if present != nil {
 		for i := range pass {
-			pass[i] = pass[i] && present[i>>6]&(1<<(uint(i)&63)) != 0
+			pass[i] = uint64(b2i(pass[i]))&(present[i>>6]>>(uint(i)&63)) != 0
 		}
 	}
 	if keep == nil {
@@ -679,7 +679,7 @@ func andPresent(keep, pass []bool, present scan.Bitmap) []bool {
 		return nil
 	}
 	for i, p := range pass {
-		keep[i] = keep[i] && p
+		keep[i] = b2i(keep[i])&b2i(p) != 0
 	}
 	return keep
 }
