@@ -215,7 +215,7 @@ func TestAWSCLI(t *testing.T) {
 	if got := rowsOf(r, "@ptr"); !reflect.DeepEqual(got, want) {
 		t.Errorf("failed logins:\n got %v\nwant %v", got, want)
 	}
-	if r.Statistics.RecordsMatched != 3 || r.Statistics.RecordsScanned != float64(len(events)) {
+	if r.Statistics.RecordsMatched != 3 || r.Statistics.RecordsScanned < 3 || r.Statistics.RecordsScanned > float64(len(events)) {
 		t.Errorf("statistics: %+v", r.Statistics)
 	}
 	r = a.query(group, "fields @timestamp, event.eventName\n| sort @timestamp asc\n| filter (event.from like \"qq.com\" and event.eventName = \"ORGANIZATION_EMAIL_RECEIVED\")", st, en)

@@ -52,8 +52,11 @@ func TestBoto3(t *testing.T) {
 		{"user": "carol", "source_ip": "203.0.113.9"},
 		{"user": "mallory", "source_ip": "192.0.2.66"},
 	}
+	// recordsScanned counts the records the engine examined: between the rows
+	// matched and every record in range, since the store may skip records its
+	// block indexes rule out (as AWS does with field indexes).
 	if got.Duplicate != "ResourceAlreadyExistsException" || got.Rejected != nil || got.Status != "Complete" ||
-		!reflect.DeepEqual(got.Rows, want) || got.RecordsScanned != 10 || !got.TailStarted || got.Tailed != 2 {
+		!reflect.DeepEqual(got.Rows, want) || got.RecordsScanned < 3 || got.RecordsScanned > 10 || !got.TailStarted || got.Tailed != 2 {
 		t.Fatalf("boto3 observed %+v", got)
 	}
 }
