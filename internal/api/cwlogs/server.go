@@ -90,7 +90,7 @@ func New(cfg Config) (*Server, error) {
 		"TagLogGroup":              handler(s.tagLogGroup),
 		"UntagLogGroup":            handler(s.untagLogGroup),
 		"ListTagsLogGroup":         handler(s.listTagsLogGroup),
-		"PutLogEvents":             handler(s.putLogEvents),
+		"PutLogEvents":             putHandler(s.putLogEvents),
 		"GetLogEvents":             handler(s.getLogEvents),
 		"FilterLogEvents":          handler(s.filterLogEvents),
 		"GetLogRecord":             handler(s.getLogRecord),
