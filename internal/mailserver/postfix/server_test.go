@@ -223,7 +223,9 @@ func TestCapturedRequestsAllowAll(t *testing.T) {
 		}
 	}
 	golden(t, "captured-allow-all.golden.jsonl", normalize(e, recs))
-	if s := e.srv.Stats(); s.Requests != 12 || s.Evaluations != 4 || s.Denied != 0 {
+	// The server counts a request once its answer is written, which can be
+	// just after the client has read it.
+	if s := e.settledStats(func(s Stats) bool { return s.Requests == 12 }); s.Requests != 12 || s.Evaluations != 4 || s.Denied != 0 {
 		t.Errorf("stats %+v", s)
 	}
 }
@@ -429,4 +431,17 @@ func TestDecisionCacheBounded(t *testing.T) {
 	if _, ok := c.get("9", t0.Add(2*time.Minute)); ok {
 		t.Error("expired entry returned")
 	}
+}
+
+// settledStats returns the server's statistics once done reports them
+// complete, or after a bounded wait (the test then fails on the values).
+func (e *env) settledStats(done func(Stats) bool) Stats {
+	var s Stats
+	for i := 0; i < 5000; i++ {
+		if s = e.srv.Stats(); done(s) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return s
 }
