@@ -1,8 +1,4 @@
 #!/usr/bin/env bash
-# The test command (README.md, .ci/run): install what the tests need, vet,
-# then run every package's tests, end-to-end tests included.
+# README's test command: the same run CI does (.ci/run).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/install-test-deps.sh
-go vet ./...
-go test -count=1 -timeout 25m ./...
+exec bash "$(dirname "$0")/../.ci/run"
