@@ -124,13 +124,15 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 		}
 	}
 	bt.n = n
-	ex.scanned.Add(int64(n))
-	// bytesScanned: the in-range share of the block's message bytes, plus
-	// PutLogEvents' 26 bytes of overhead per event.
-	if n == blk.Rows {
-		ex.bytes.Add(blk.MessageBytes + 26*int64(n))
-	} else if blk.Rows > 0 {
-		ex.bytes.Add(blk.MessageBytes*int64(n)/int64(blk.Rows) + 26*int64(n))
+	if !ex.noStats {
+		ex.scanned.Add(int64(n))
+		// bytesScanned: the in-range share of the block's message bytes,
+		// plus PutLogEvents' 26 bytes of overhead per event.
+		if n == blk.Rows {
+			ex.bytes.Add(blk.MessageBytes + 26*int64(n))
+		} else if blk.Rows > 0 {
+			ex.bytes.Add(blk.MessageBytes*int64(n)/int64(blk.Rows) + 26*int64(n))
+		}
 	}
 
 	pt.ectx = ectx{bt: bt, one: -1}
@@ -164,7 +166,13 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 	if bt.n == 0 {
 		return nil
 	}
-	ex.matched.Add(int64(bt.n))
+	if !ex.noStats {
+		ex.matched.Add(int64(bt.n))
+	}
+	if ex.tsOnly {
+		ex.collectTimes(pt)
+		return nil
+	}
 	if p.pivot == pivotStats {
 		if err := ex.ensure(bt, ex.pivotSlots, bt.sel[:bt.n]); err != nil {
 			return err

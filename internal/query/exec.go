@@ -150,7 +150,7 @@ func Run(ctx context.Context, src scan.Source, q *Query, opt Options) (*Result, 
 	}
 	var blocks atomic.Int64
 	stopPartial := ex.startPartial(&opt, &blocks)
-	err := src.Scan(ctx, req, func(w int, b *scan.Block) error {
+	fn := func(w int, b *scan.Block) error {
 		if w < 0 || w >= len(ex.parts) {
 			return fmt.Errorf("query: source used worker index %d of %d", w, len(ex.parts))
 		}
@@ -170,7 +170,15 @@ func Run(ctx context.Context, src scan.Source, q *Query, opt Options) (*Result, 
 			opt.Progress(ex.stats())
 		}
 		return ctx.Err()
-	})
+	}
+	var err error
+	// Partial results must show rows as blocks arrive, which the first
+	// pass of twoPass does not produce: those runs keep one pass.
+	if opt.Partial == nil && ex.newestFirst() {
+		err = ex.twoPass(ctx, src, req, fn)
+	} else {
+		err = src.Scan(ctx, req, fn)
+	}
 	stopPartial()
 	if err != nil {
 		return nil, err
@@ -264,6 +272,13 @@ type executor struct {
 	distinctSlot []int
 
 	scanned, matched, bytes atomic.Int64
+
+	// Two-pass top-k on @timestamp descending (see twoPass): tsOnly makes
+	// the first pass keep only the timestamps of the matched rows,
+	// noStats makes the second pass leave the statistics alone, tsBad
+	// records a block whose timestamps were not plain integers.
+	tsOnly, noStats bool
+	tsBad           atomic.Bool
 }
 
 // part is one worker's partial state.
@@ -278,6 +293,7 @@ type part struct {
 	rows   []*row // collected or heap-ordered rows
 	ectx   ectx
 	cand   []int
+	tsTop  []int64         // two-pass first pass: min-heap of the newest timestamps
 	feeds  []*distinctFeed // per aggregate: count_distinct fed with ids, or nil
 	views  []keyView       // per slot: codes of a string column for the block
 	nblk   uint64          // blocks aggregated, stamps views

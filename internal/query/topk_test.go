@@ -1,0 +1,106 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailtrail/mailtrail/internal/query/memsource"
+)
+
+// tiedEvents returns n events whose timestamps repeat (four per second)
+// and are not in ingestion order, so that top-k boundaries fall inside
+// runs of equal timestamps and @ptr decides.
+func tiedEvents(t testing.TB, n int) *memsource.Source {
+	src := memsource.New()
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		j := (i * 7919) % n
+		fmt.Fprintf(&b, `{"event_timestamp":%d,"user":"u%d","ip":"10.0.%d.%d","n":%d}`+"\n", 1714564800000+int64(j/4)*1000, i%50, i%7, i%250, i)
+	}
+	if _, err := src.LoadJSON(strings.NewReader(b.String()), "gen", "", "/g", "s"); err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// TestTwoPassTopK checks that the two-pass top-k on @timestamp descending
+// returns the rows and statistics of the one-pass plan (which runs with
+// partial results on).
+func TestTwoPassTopK(t *testing.T) {
+	src := tiedEvents(t, 5*memsource.BlockRows+123)
+	tests := []struct {
+		query string
+		limit int
+	}{
+		{`fields user, ip`, 0},
+		{`filter n % 3 = 0 | fields user, ip`, 0},
+		{`filter n % 3 = 0 | fields user, ip`, 37},
+		{`filter user = "u7" | fields n`, 0},
+		{`filter n < 5 | fields n`, 0},
+		{`filter n >= 100 | sort @timestamp desc | limit 9`, 0},
+		{`sort @timestamp desc | limit 1000 | filter n % 2 = 0 | fields n`, 0},
+		{`fields n | sort @timestamp asc | limit 11`, 0},
+		{`fields n | sort n desc | limit 11`, 0},
+		{`parse ip "10.0.*.*" as a, b | filter a = "3" | fields b, n`, 50},
+		{`filter n > 10 | fields n | limit 3`, 0},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s/limit=%d", tc.query, tc.limit), func(t *testing.T) {
+			q, err := Parse(tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt := Options{Groups: []string{"/g"}, Limit: tc.limit}
+			got, err := Run(context.Background(), src, q, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.Partial = func([][]Field, Stats) {}
+			opt.PartialEvery = time.Hour
+			want, err := Run(context.Background(), src, q, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want.Rows) == 0 {
+				t.Fatal("query matched nothing: the test proves nothing")
+			}
+			if !reflect.DeepEqual(got.Rows, want.Rows) {
+				t.Errorf("rows differ from the one-pass plan: got %d rows, want %d", len(got.Rows), len(want.Rows))
+			}
+			if got.Stats != want.Stats {
+				t.Errorf("stats = %+v, want %+v", got.Stats, want.Stats)
+			}
+		})
+	}
+}
+
+// TestNewestFirst checks which queries take the two-pass plan.
+func TestNewestFirst(t *testing.T) {
+	tests := []struct {
+		query string
+		want  bool
+	}{
+		{`fields user`, true},
+		{`filter n > 1 | sort @timestamp desc | limit 5`, true},
+		{`fields user | sort @timestamp asc`, false},
+		{`fields user | sort @timestamp desc, n asc`, false},
+		{`fields n as @timestamp | sort @timestamp desc`, false},
+		{`stats count(*)`, false},
+		{`sort n desc`, false},
+	}
+	for _, tc := range tests {
+		q, err := Parse(tc.query)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		ex := &executor{p: q.plan, limit: DefaultLimit}
+		ex.prepare()
+		if got := ex.newestFirst(); got != tc.want {
+			t.Errorf("%s: newestFirst = %v, want %v", tc.query, got, tc.want)
+		}
+	}
+}
