@@ -171,7 +171,14 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 	}
 	if ex.tsOnly {
 		ex.collectTimes(pt)
-		return nil
+		if ex.matched.Load() > int64(ex.topK) {
+			ex.switched.Store(true)
+		}
+		if ex.switched.Load() {
+			for m := ex.minPost.Load(); blk.MinTime < m && !ex.minPost.CompareAndSwap(m, blk.MinTime); m = ex.minPost.Load() {
+			}
+			return nil
+		}
 	}
 	if p.pivot == pivotStats {
 		if err := ex.ensure(bt, ex.pivotSlots, bt.sel[:bt.n]); err != nil {
@@ -654,6 +661,9 @@ func (ex *executor) collect(pt *part) error {
 			if ex.cmpKeys(keys, pt.rows[0].keys, bt.get(pr, k), pt.rows[0].vals[pr]) >= 0 {
 				continue
 			}
+		}
+		if ex.seen != nil && ex.seen[bt.get(pr, k).String()] {
+			continue // collected by the first pass of twoPass
 		}
 		r := newRow(ex, bt, k, keys)
 		sz := int64(56*(len(r.vals)+nk)) + r.strBytes

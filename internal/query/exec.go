@@ -274,11 +274,18 @@ type executor struct {
 	scanned, matched, bytes atomic.Int64
 
 	// Two-pass top-k on @timestamp descending (see twoPass): tsOnly makes
-	// the first pass keep only the timestamps of the matched rows,
+	// the first pass keep the timestamps of the matched rows,
 	// noStats makes the second pass leave the statistics alone, tsBad
 	// records a block whose timestamps were not plain integers.
 	tsOnly, noStats bool
 	tsBad           atomic.Bool
+	// switched is set once the first pass has matched enough rows that
+	// it stops collecting them and a second pass is needed.
+	switched atomic.Bool
+	// minPost is the least MinTime of the blocks the first pass evaluated
+	// after the switch; seen holds the @ptr of the rows it collected.
+	minPost atomic.Int64
+	seen    map[string]bool
 }
 
 // part is one worker's partial state.

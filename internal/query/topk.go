@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"math"
 	"slices"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
@@ -12,13 +13,18 @@ import (
 // Sources deliver blocks oldest first, so a one-pass top-k on the newest
 // rows admits nearly every matched row (each block beats the rows held so
 // far) and decodes its output fields through Block.Load, only to drop most
-// of them later. The first pass instead runs the filters and keeps just the
+// of them later. The first pass therefore runs the filters and keeps the
 // timestamps of the matched rows, which gives the k-th newest timestamp T
-// and the statistics. The second pass scans from T on only: the source
-// skips every older block, and the output fields are decoded for the rows
-// that can still enter the result. Every row of the final top-k has a
-// timestamp >= T and the second pass sees all such rows, so the result is
-// the one-pass result, @ptr tie-breaking included.
+// and the statistics; it also collects rows as usual until k/4 rows have
+// matched, so that a query matching up to k rows is done in that one
+// pass. Past k it stops collecting, and a second pass scans from T (or
+// from the oldest block evaluated after the switch, if later) on only: the
+// source skips every older block, the rows collected before the switch
+// are recognised by @ptr and skipped, and the output fields are decoded
+// for the rows that can still enter the result. Every row of the final
+// top-k has a timestamp >= T and is either held from the first pass or
+// seen by the second, so the result is the one-pass result, @ptr
+// tie-breaking included.
 
 // newestFirst reports whether the query is a top-k on @timestamp
 // descending that the two-pass plan applies to.
@@ -28,7 +34,7 @@ func (ex *executor) newestFirst() bool {
 		return false
 	}
 	r, ok := unparen(p.sort[0].expr).(*ref)
-	if !ok || r.path != nil || r.slot != p.tsSlot || !slices.Contains(p.srcSlots, p.tsSlot) {
+	if !ok || r.path != nil || r.slot != p.tsSlot || !slices.Contains(p.srcSlots, p.tsSlot) || p.ptrSlot < 0 {
 		return false
 	}
 	// A command that writes @timestamp makes the sort key something other
@@ -46,9 +52,9 @@ func (ex *executor) newestFirst() bool {
 				return false
 			}
 		case cUnnest:
-			if c.intoS == p.tsSlot {
-				return false
-			}
+			// Unnested rows share their record's @ptr, which the second
+			// pass uses to recognise rows the first one collected.
+			return false
 		}
 	}
 	return true
@@ -57,16 +63,30 @@ func (ex *executor) newestFirst() bool {
 // twoPass runs the scan as described above; fn evaluates one block.
 func (ex *executor) twoPass(ctx context.Context, src scan.Source, req *scan.Request, fn func(int, *scan.Block) error) error {
 	ex.tsOnly = true
+	ex.minPost.Store(math.MaxInt64)
 	err := src.Scan(ctx, req, fn)
 	ex.tsOnly = false
-	if err != nil {
+	if err != nil || !ex.switched.Load() {
 		return err
+	}
+	// The rows collected before the switch stay: the second pass starts
+	// at T, or later when the blocks evaluated after the switch all start
+	// later, and skips the rows it finds already collected.
+	ex.seen = map[string]bool{}
+	pr := ex.p.ptrSlot
+	for _, pt := range ex.parts {
+		for _, r := range pt.rows {
+			ex.seen[r.vals[pr].String()] = true
+		}
 	}
 	ex.noStats = true
 	req2 := *req
-	if t, ok := ex.kthTime(); ok && !ex.tsBad.Load() && t > req2.Start {
-		req2.Start = t
-		ex.start = t
+	if t, ok := ex.kthTime(); ok && !ex.tsBad.Load() {
+		t = max(t, ex.minPost.Load())
+		if t > req2.Start {
+			req2.Start = t
+			ex.start = t
+		}
 	}
 	for _, pt := range ex.parts {
 		pt.tsTop = nil
