@@ -31,30 +31,45 @@ func tiedEvents(t testing.TB, n int) *memsource.Source {
 // returns the rows and statistics of the one-pass plan (which runs with
 // partial results on).
 func TestTwoPassTopK(t *testing.T) {
-	src := tiedEvents(t, 5*memsource.BlockRows+123)
+	tied := tiedEvents(t, 5*memsource.BlockRows+123)
+	ordered := manyEvents(t, 5*memsource.BlockRows+123)
 	tests := []struct {
-		query string
-		limit int
+		query   string
+		limit   int
+		workers int
+		src     *memsource.Source // nil: tied
 	}{
-		{`fields user, ip`, 0},
-		{`filter n % 3 = 0 | fields user, ip`, 0},
-		{`filter n % 3 = 0 | fields user, ip`, 37},
-		{`filter user = "u7" | fields n`, 0},
-		{`filter n < 5 | fields n`, 0},
-		{`filter n >= 100 | sort @timestamp desc | limit 9`, 0},
-		{`sort @timestamp desc | limit 1000 | filter n % 2 = 0 | fields n`, 0},
-		{`fields n | sort @timestamp asc | limit 11`, 0},
-		{`fields n | sort n desc | limit 11`, 0},
-		{`parse ip "10.0.*.*" as a, b | filter a = "3" | fields b, n`, 50},
-		{`filter n > 10 | fields n | limit 3`, 0},
+		// Oldest blocks first: rows are collected before the switch, then
+		// the second pass starts at the k-th newest timestamp.
+		{`filter n % 2 = 0 | fields user`, 0, 0, ordered},
+		{`filter n % 2 = 0 | fields user`, 0, 1, ordered},
+		{`filter n % 2 = 0 | fields user`, 0, 3, ordered},
+		{`fields user, n`, 100, 0, ordered},
+		{`filter n % 3 = 0 | fields user, ip`, 0, 1, nil},
+		{`filter n % 3 = 0 | fields user, ip`, 0, 3, nil},
+		{`fields user, ip`, 0, 0, nil},
+		{`filter n % 3 = 0 | fields user, ip`, 0, 0, nil},
+		{`filter n % 3 = 0 | fields user, ip`, 37, 0, nil},
+		{`filter user = "u7" | fields n`, 0, 0, nil},
+		{`filter n < 5 | fields n`, 0, 0, nil},
+		{`filter n >= 100 | sort @timestamp desc | limit 9`, 0, 0, nil},
+		{`sort @timestamp desc | limit 1000 | filter n % 2 = 0 | fields n`, 0, 0, nil},
+		{`fields n | sort @timestamp asc | limit 11`, 0, 0, nil},
+		{`fields n | sort n desc | limit 11`, 0, 0, nil},
+		{`parse ip "10.0.*.*" as a, b | filter a = "3" | fields b, n`, 50, 0, nil},
+		{`filter n > 10 | fields n | limit 3`, 0, 0, nil},
 	}
 	for _, tc := range tests {
-		t.Run(fmt.Sprintf("%s/limit=%d", tc.query, tc.limit), func(t *testing.T) {
+		src := tc.src
+		if src == nil {
+			src = tied
+		}
+		t.Run(fmt.Sprintf("%s/limit=%d/workers=%d", tc.query, tc.limit, tc.workers), func(t *testing.T) {
 			q, err := Parse(tc.query)
 			if err != nil {
 				t.Fatal(err)
 			}
-			opt := Options{Groups: []string{"/g"}, Limit: tc.limit}
+			opt := Options{Groups: []string{"/g"}, Limit: tc.limit, Workers: tc.workers}
 			got, err := Run(context.Background(), src, q, opt)
 			if err != nil {
 				t.Fatal(err)
