@@ -81,8 +81,13 @@ func (ex *executor) twoPass(ctx context.Context, src scan.Source, req *scan.Requ
 	}
 	ex.noStats = true
 	req2 := *req
-	if t, ok := ex.kthTime(); ok && !ex.tsBad.Load() {
-		t = max(t, ex.minPost.Load())
+	if !ex.tsBad.Load() {
+		// With fewer than k matched rows, the oldest block evaluated
+		// after the switch is where the second pass starts.
+		t := ex.minPost.Load()
+		if kth, ok := ex.kthTime(); ok {
+			t = max(t, kth)
+		}
 		if t > req2.Start {
 			req2.Start = t
 			ex.start = t
@@ -110,15 +115,11 @@ func (ex *executor) kthTime() (int64, bool) {
 }
 
 // collectTimes adds the batch rows' timestamps to the worker's k newest
-// (a min-heap, oldest on top); rows without one sort last and never
-// matter once k rows have one.
+// (a min-heap, oldest on top).
 func (ex *executor) collectTimes(pt *part) {
 	bt := &pt.bt
 	ts := bt.cols[ex.p.tsSlot]
-	if ts == nil {
-		return
-	}
-	if ts.Type != scan.TypeInt || bt.vals[ex.p.tsSlot] != nil {
+	if ts == nil || ts.Type != scan.TypeInt || bt.vals[ex.p.tsSlot] != nil {
 		ex.tsBad.Store(true)
 		return
 	}
@@ -126,6 +127,10 @@ func (ex *executor) collectTimes(pt *part) {
 	h := pt.tsTop
 	for _, i := range bt.sel[:bt.n] {
 		if !ts.Has(int(i)) {
+			// A row without a timestamp may enter the result when
+			// fewer than k rows have one; the second pass then scans
+			// the whole range.
+			ex.tsBad.Store(true)
 			continue
 		}
 		t := ts.Ints[i]
