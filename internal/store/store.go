@@ -604,6 +604,19 @@ func (s *Store) GroupARN(account, name string) string {
 	return "arn:aws:logs:" + s.opts.Region + ":" + account + ":log-group:" + name
 }
 
+// GroupRetention returns one group's retention in days (0: never expires),
+// or ErrNotFound. Unlike DescribeLogGroups it touches only that group, so
+// callers on a hot path (every PutLogEvents) can ask cheaply.
+func (s *Store) GroupRetention(account, name string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, err := s.groupLocked(account, name)
+	if err != nil {
+		return 0, err
+	}
+	return g.Retention, nil
+}
+
 // DescribeLogGroups lists the account's groups whose name starts with
 // prefix, sorted by name.
 func (s *Store) DescribeLogGroups(account, prefix string) ([]GroupInfo, error) {

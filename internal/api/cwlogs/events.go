@@ -161,17 +161,11 @@ func (s *Server) checkStreamExists(account, group, stream string) error {
 	return notFound("The specified log stream does not exist.")
 }
 
+// retentionOf is the group's retention in days, 0 when unset or when the
+// group is missing (Append then reports the missing group).
 func (s *Server) retentionOf(account, group string) int {
-	groups, err := s.Store.DescribeLogGroups(account, group)
-	if err != nil {
-		return 0
-	}
-	for _, g := range groups {
-		if g.Name == group {
-			return g.RetentionDays
-		}
-	}
-	return 0
+	days, _ := s.Store.GroupRetention(account, group)
+	return days
 }
 
 // sequenceToken mimics AWS's deprecated 56-digit token; clients ignore it.

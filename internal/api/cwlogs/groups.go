@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/mailtrail/mailtrail/internal/store"
@@ -119,6 +120,21 @@ func decodeToken(tok string) (string, error) {
 		return "", invalidParam("The specified nextToken is invalid.")
 	}
 	return string(b), nil
+}
+
+// Offset tokens page through a list the server rebuilds on every call.
+func encodeOffsetToken(n int) string { return encodeToken(strconv.Itoa(n)) }
+
+func decodeOffsetToken(tok string) (int, error) {
+	raw, err := decodeToken(tok)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 0 {
+		return 0, invalidParam("The specified nextToken is invalid.")
+	}
+	return n, nil
 }
 
 func checkTags(tags map[string]string, member string) error {

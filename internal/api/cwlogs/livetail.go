@@ -224,7 +224,7 @@ func (s *Server) newTailSession(id Identity, in *startLiveTailIn) (*tailSession,
 		if err != nil {
 			return nil, err.(*APIError)
 		}
-		if s.retentionOf(id.Account, name) < 0 || !s.groupExists(id.Account, name) {
+		if !s.groupExists(id.Account, name) {
 			return nil, notFound("The specified log group does not exist.")
 		}
 		sess.groups[name] = ident
@@ -247,16 +247,8 @@ func (s *Server) newTailSession(id Identity, in *startLiveTailIn) (*tailSession,
 }
 
 func (s *Server) groupExists(account, group string) bool {
-	groups, err := s.Store.DescribeLogGroups(account, group)
-	if err != nil {
-		return false
-	}
-	for _, g := range groups {
-		if g.Name == group {
-			return true
-		}
-	}
-	return false
+	_, err := s.Store.GroupRetention(account, group)
+	return err == nil
 }
 
 // Event-stream framing (application/vnd.amazon.eventstream): prelude of

@@ -396,12 +396,9 @@ func (s *Server) getQueryResults(ctx context.Context, id Identity, in *getQueryR
 		}
 		off := 0
 		if in.NextToken != "" {
-			tok, err := decodeToken(in.NextToken)
-			if err != nil {
+			var err error
+			if off, err = decodeOffsetToken(in.NextToken); err != nil {
 				return nil, err
-			}
-			if _, err := fmtSscan(tok, &off); err != nil || off < 0 {
-				return nil, invalidParam("The specified nextToken is invalid.")
 			}
 		}
 		if off > len(rows) {
@@ -410,7 +407,7 @@ func (s *Server) getQueryResults(ctx context.Context, id Identity, in *getQueryR
 		end := min(off+max, len(rows))
 		out := getQueryResultsOut{QueryLanguage: "CWLI", Results: rows[off:end], Statistics: q.stats, Status: q.status}
 		if end < len(rows) && !isRunning(q.status) {
-			out.NextToken = encodeToken(itoa(end))
+			out.NextToken = encodeOffsetToken(end)
 		}
 		return out, nil
 	}
@@ -478,12 +475,9 @@ func (s *Server) describeQueries(ctx context.Context, id Identity, in *describeQ
 	}
 	off := 0
 	if in.NextToken != "" {
-		tok, err := decodeToken(in.NextToken)
-		if err != nil {
+		var err error
+		if off, err = decodeOffsetToken(in.NextToken); err != nil {
 			return nil, err
-		}
-		if _, err := fmtSscan(tok, &off); err != nil || off < 0 {
-			return nil, invalidParam("The specified nextToken is invalid.")
 		}
 	}
 	s.queries.mu.Lock()
@@ -519,7 +513,7 @@ func (s *Server) describeQueries(ctx context.Context, id Identity, in *describeQ
 		end := min(off+limit, len(all))
 		out.Queries = all[off:end]
 		if end < len(all) {
-			out.NextToken = encodeToken(itoa(end))
+			out.NextToken = encodeOffsetToken(end)
 		}
 	}
 	return out, nil

@@ -90,12 +90,8 @@ func (s *Server) describeLogStreams(ctx context.Context, id Identity, in *descri
 	}
 	offset := 0
 	if in.NextToken != "" {
-		tok, err := decodeToken(in.NextToken)
-		if err != nil {
+		if offset, err = decodeOffsetToken(in.NextToken); err != nil {
 			return nil, err
-		}
-		if _, err := fmtSscan(tok, &offset); err != nil || offset < 0 {
-			return nil, invalidParam("The specified nextToken is invalid.")
 		}
 	}
 	streams, err := s.Store.DescribeLogStreams(id.Account, group, in.LogStreamNamePrefix)
@@ -128,7 +124,7 @@ func (s *Server) describeLogStreams(ctx context.Context, id Identity, in *descri
 		out.LogStreams = append(out.LogStreams, o)
 	}
 	if offset+limit < len(streams) {
-		out.NextToken = encodeToken(itoa(offset + limit))
+		out.NextToken = encodeOffsetToken(offset + limit)
 	}
 	return out, nil
 }
