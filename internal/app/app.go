@@ -70,13 +70,14 @@ func Start(cfg Config) (*Server, error) {
 		cfg.Getenv = os.Getenv
 	}
 	var auth cwlogs.Authenticator
+	var verifier *sigv4.Verifier
 	var creds *sigv4.Credentials
 	if !cfg.NoAuth {
-		a, c, err := NewAuthenticator(cfg.Getenv, cfg.CredentialsFile)
+		v, c, err := NewVerifier(cfg.Getenv, cfg.CredentialsFile)
 		if err != nil {
 			return nil, err
 		}
-		auth, creds = a, c
+		verifier, creds, auth = v, c, logsAuthenticator(v)
 		cfg.Logger.Info("SigV4 authentication on", "keys", creds.Len())
 	}
 	st, err := store.Open(cfg.DataDir, store.Options{Logger: cfg.Logger})
@@ -99,7 +100,7 @@ func Start(cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	mail, handler, err := startMail(cfg, st, api, auth, creds)
+	mail, handler, err := startMail(cfg, st, api, verifier, creds)
 	if err != nil {
 		api.Close()
 		st.Close()

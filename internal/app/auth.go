@@ -9,11 +9,12 @@ import (
 	"github.com/mailtrail/mailtrail/internal/api/sigv4"
 )
 
-// NewAuthenticator loads the credentials (environment key plus the file at
-// path) and returns an authenticator that verifies SigV4 for the services
-// mailtrail serves. It fails when no key is configured: running without
-// authentication must be asked for explicitly (--no-auth).
-func NewAuthenticator(getenv func(string) string, path string) (cwlogs.Authenticator, *sigv4.Credentials, error) {
+// NewVerifier loads the credentials (environment key plus the file at path)
+// and returns the SigV4 verifier for the services mailtrail serves, which
+// each API adapts to its own error shape. It fails when no key is
+// configured: running without authentication must be asked for explicitly
+// (--no-auth).
+func NewVerifier(getenv func(string) string, path string) (*sigv4.Verifier, *sigv4.Credentials, error) {
 	creds, err := sigv4.LoadCredentials(getenv, path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("loading credentials: %w", err)
@@ -21,8 +22,12 @@ func NewAuthenticator(getenv func(string) string, path string) (cwlogs.Authentic
 	if creds.Len() == 0 {
 		return nil, nil, errors.New("no credentials configured: set MAILTRAIL_ACCESS_KEY_ID and MAILTRAIL_SECRET_ACCESS_KEY, pass --credentials FILE, or run with --no-auth for local play")
 	}
-	v := sigv4.NewVerifier(creds, sigv4.Options{Services: []string{"logs", "workmail"}})
-	auth := func(r *http.Request) (cwlogs.Identity, *cwlogs.APIError) {
+	return sigv4.NewVerifier(creds, sigv4.Options{Services: []string{"logs", "workmail"}}), creds, nil
+}
+
+// logsAuthenticator adapts the verifier to the CloudWatch Logs API.
+func logsAuthenticator(v *sigv4.Verifier) cwlogs.Authenticator {
+	return func(r *http.Request) (cwlogs.Identity, *cwlogs.APIError) {
 		id, err := v.Verify(r)
 		if err != nil {
 			var se *sigv4.Error
@@ -33,5 +38,4 @@ func NewAuthenticator(getenv func(string) string, path string) (cwlogs.Authentic
 		}
 		return cwlogs.Identity{AccessKeyID: id.AccessKeyID, Account: id.AccountID, Region: id.Region}, nil
 	}
-	return auth, creds, nil
 }

@@ -105,7 +105,7 @@ type mailSide struct {
 // WorkMail management API behind the CloudWatch Logs API (same port, same
 // SigV4 credentials, signing name "workmail"), and starts the configured
 // mail-server listeners. The returned handler serves the HTTP port.
-func startMail(cfg Config, st *store.Store, api *cwlogs.Server, auth cwlogs.Authenticator, creds *sigv4.Credentials) (*mailSide, http.Handler, error) {
+func startMail(cfg Config, st *store.Store, api *cwlogs.Server, verifier *sigv4.Verifier, creds *sigv4.Credentials) (*mailSide, http.Handler, error) {
 	m := &mailSide{log: cfg.Logger, errs: make(chan error, 4)}
 	var err error
 	if m.dir, err = org.Open(filepath.Join(cfg.DataDir, orgDirName), org.Options{}); err != nil {
@@ -119,7 +119,7 @@ func startMail(cfg Config, st *store.Store, api *cwlogs.Server, auth cwlogs.Auth
 	wm, err := workmail.NewHandler(workmail.Config{
 		Dir:            m.dir,
 		Rules:          m.rules,
-		Auth:           workmailAuth(auth),
+		Auth:           workmailAuth(verifier),
 		DefaultAccount: api.DefaultAccount,
 		Region:         cfg.Region,
 		Logger:         cfg.Logger,
@@ -256,19 +256,13 @@ func mailAccount(cfg Config, defaultAccount string, creds *sigv4.Credentials) (s
 	return accounts[0], nil
 }
 
-// workmailAuth adapts the SigV4 check of the CloudWatch Logs API to the
-// WorkMail handler; nil (no auth) stays nil.
-func workmailAuth(auth cwlogs.Authenticator) workmail.Authenticator {
-	if auth == nil {
+// workmailAuth checks WorkMail requests with the same verifier as the Logs
+// API; nil (no auth) stays nil.
+func workmailAuth(v *sigv4.Verifier) workmail.Authenticator {
+	if v == nil {
 		return nil
 	}
-	return func(r *http.Request) (workmail.Caller, error) {
-		id, aerr := auth(r)
-		if aerr != nil {
-			return workmail.Caller{}, &workmail.AuthError{Status: aerr.Status, Code: aerr.Code, Message: aerr.Msg}
-		}
-		return workmail.Caller{Account: id.Account, AccessKeyID: id.AccessKeyID, Region: id.Region}, nil
-	}
+	return workmail.SigV4Authenticator(v)
 }
 
 func (m *mailSide) startPostfixPolicy(addr string) error {
