@@ -93,6 +93,6 @@
 // # Storage
 //
 // One JSON file per organization, <dir>/<account>/<organization id>.json,
-// rewritten atomically on each change (org.WriteFileAtomic). A Store is safe
+// rewritten atomically on each change (atomicfile.Write). A Store is safe
 // for concurrent use; evaluation takes a read lock only.
 package access

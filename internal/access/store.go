@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mailtrail/mailtrail/internal/atomicfile"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -149,7 +150,7 @@ func (s *Store) save(k orgKey, rules []Rule) error {
 		return fmt.Errorf("access: encode rules of %s: %w", k.orgID, err)
 	}
 	data = append(data, '\n')
-	if err := org.WriteFileAtomic(s.path(k), data, 0o600); err != nil {
+	if err := atomicfile.Write(s.path(k), data, 0o600); err != nil {
 		return fmt.Errorf("access: save rules of %s: %w", k.orgID, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mailtrail/mailtrail/internal/atomicfile"
 	"io"
 	"log/slog"
 	"net"
@@ -638,7 +639,7 @@ func (d *dovecotFollower) flush() {
 	d.dirty = false
 	b, _ := json.Marshal(dovecotCheckpoint{Path: d.path, Dev: d.dev, Ino: d.ino, Offset: d.fedOff})
 	if err := os.MkdirAll(filepath.Dir(d.checkpoint), 0o755); err == nil {
-		err = org.WriteFileAtomic(d.checkpoint, b, 0o644)
+		err = atomicfile.Write(d.checkpoint, b, 0o644)
 		if err != nil {
 			d.log.Warn("saving the Dovecot log position", "err", err)
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mailtrail/mailtrail/internal/atomicfile"
 	"io"
 	"io/fs"
 	"os"
@@ -307,7 +308,7 @@ func (d *Directory) save(account string, a *accountState) error {
 		return fmt.Errorf("org: encode account %s: %w", account, err)
 	}
 	data = append(data, '\n')
-	if err := WriteFileAtomic(d.path(account), data, 0o600); err != nil {
+	if err := atomicfile.Write(d.path(account), data, 0o600); err != nil {
 		return fmt.Errorf("org: save account %s: %w", account, err)
 	}
 	return nil

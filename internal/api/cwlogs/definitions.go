@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/mailtrail/mailtrail/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,7 +14,7 @@ import (
 )
 
 // Saved query definitions, per account, persisted as one JSON file written
-// atomically (temp file, fsync, rename) so a crash never leaves half a file.
+// atomically, so a crash never leaves half a file.
 
 type queryParam struct {
 	Name         string `json:"name"`
@@ -65,23 +66,7 @@ func (d *definitions) saveLocked() error {
 	if err != nil {
 		return err
 	}
-	tmp := d.path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("saving queries: %w", err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("saving queries: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("saving queries: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("saving queries: %w", err)
-	}
-	return os.Rename(tmp, d.path)
+	return atomicfile.Write(d.path, b, 0o600)
 }
 
 var paramNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)

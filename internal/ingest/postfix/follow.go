@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mailtrail/mailtrail/internal/atomicfile"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -17,8 +18,6 @@ import (
 	"strconv"
 	"syscall"
 	"time"
-
-	"github.com/mailtrail/mailtrail/internal/org"
 )
 
 // FollowConfig configures Follow.
@@ -431,7 +430,7 @@ func (f *follower) commit() error {
 	if err != nil {
 		return err
 	}
-	if err := org.WriteFileAtomic(f.cfg.Checkpoint, data, 0o600); err != nil {
+	if err := atomicfile.Write(f.cfg.Checkpoint, data, 0o600); err != nil {
 		return fmt.Errorf("saving checkpoint %s: %w", f.cfg.Checkpoint, err)
 	}
 	return nil

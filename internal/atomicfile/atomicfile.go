@@ -1,4 +1,7 @@
-package org
+// Package atomicfile replaces small state files (directories, rules, saved
+// queries, log-follower checkpoints) so that a reader, or a restart after a
+// crash, sees either the old or the new content, never a torn file.
+package atomicfile
 
 import (
 	"fmt"
@@ -6,12 +9,10 @@ import (
 	"path/filepath"
 )
 
-// WriteFileAtomic replaces path with data so that a reader (or a restart
-// after a crash) sees either the old or the new content, never a torn file:
-// write a temp file in the same directory, fsync it, rename it over path,
-// then fsync the directory so the rename itself is durable. Parent
-// directories are created as needed.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+// Write replaces path with data: write a temp file in the same directory,
+// fsync it, rename it over path, then fsync the directory so the rename
+// itself is durable. Parent directories are created as needed.
+func Write(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create directory %s: %w", dir, err)
