@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,6 +49,7 @@ func runQuery(args []string, stdout, stderr io.Writer) error {
 	repeat := fs.Int("repeat", 1, "run the query N times and print first-run and median wall time to stderr (benchmarks)")
 	qfile := fs.String("query-file", "", "read the query from this file (- for stdin)")
 	quiet := fs.Bool("quiet", false, "do not print statistics to stderr")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the query runs to this file (pprof format)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -162,6 +164,19 @@ func runQuery(args []string, stdout, stderr io.Writer) error {
 	opt := query.Options{Account: acct, Groups: groups, Start: start, End: end, Limit: *limit, Workers: *workers, MemoryLimit: *memLimit}
 	var res *query.Result
 	var times []time.Duration
+	if *cpuprofile != "" {
+		// Profiling only the runs, not the store open or parsing, so the
+		// profile shows what --repeat measures.
+		pf, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("cpuprofile %s: %w", *cpuprofile, err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for i := 0; i < max(*repeat, 1); i++ {
 		t0 := time.Now()
 		res, err = query.Run(ctx, src, q, opt)

@@ -3,6 +3,7 @@ package query
 import (
 	"container/heap"
 	"fmt"
+	"math/bits"
 	"strings"
 	"unsafe"
 
@@ -532,6 +533,30 @@ func (ex *executor) aggregate(pt *part) error {
 		}
 	}
 	byCode := pt.byCode
+	if kv != nil && !ex.allStar && pt.viewFeeds() {
+		// Every aggregate is count_distinct of a string column: a block
+		// repeats each (key, value) pair many times (a user logs in from
+		// the same few addresses), so the pairs are deduplicated in a
+		// block-local table first and only the distinct ones reach the
+		// groups' sets, in order of first appearance.
+		for j, f := range pt.feeds {
+			for _, pr := range pt.pairs.dedupe(kv.codes[:bt.n], f.view.codes[:bt.n]) {
+				kc, fc := int32(pr>>32)-1, int32(uint32(pr))-1
+				var g *group
+				if kc < 0 {
+					g = nullGroup()
+				} else if g = byCode[kc]; g == nil {
+					str := kv.strs[kc]
+					g = single(vStr(str), kv.hash(kc), str)
+					byCode[kc] = g
+				}
+				if fc >= 0 && g.aggs[j].(*aggDistinctID).set.add(f.codeID(fc)) {
+					grew += 4
+				}
+			}
+		}
+		return ex.charge(grew)
+	}
 	keys := make([]Value, nb)
 	var lastBin int64
 	var lastG *group
@@ -914,3 +939,71 @@ const (
 	opGt
 	opGe
 )
+
+// viewFeeds reports whether every aggregate is a count_distinct fed
+// through a key view in this block.
+func (pt *part) viewFeeds() bool {
+	for _, f := range pt.feeds {
+		if f == nil || f.view == nil {
+			return false
+		}
+	}
+	return len(pt.feeds) > 0
+}
+
+// pairSet deduplicates the (group code, value code) pairs of one block.
+type pairSet struct {
+	tab  []uint64 // pair+1; 0 is empty
+	out  []uint64 // distinct pairs in order of first appearance
+	last int      // distinct pairs of the previous block: sizes the table
+}
+
+// dedupe returns the distinct pairs (a[k]+1)<<32 | (b[k]+1) (codes are -1
+// for a missing field, so 0 in a half means missing), in order of first
+// appearance. The result is valid until the next call.
+func (ps *pairSet) dedupe(a, b []int32) []uint64 {
+	size := 1024
+	for size < 4*ps.last && size < 2*len(a) {
+		size *= 2
+	}
+	if len(ps.tab) != size {
+		ps.tab = make([]uint64, size)
+	} else {
+		clear(ps.tab)
+	}
+	tab, out := ps.tab, ps.out[:0]
+	shift := 64 - uint(bits.TrailingZeros(uint(size)))
+	mask := uint64(size - 1)
+	for k, x := range a {
+		v := uint64(uint32(x+1))<<32 | uint64(uint32(b[k]+1)) + 1
+		for i := (v * 0x9E3779B97F4A7C15) >> shift; ; i = (i + 1) & mask {
+			t := tab[i]
+			if t == v {
+				break
+			}
+			if t == 0 {
+				tab[i] = v
+				out = append(out, v-1)
+				if 2*len(out) > len(tab) {
+					// Grow: rehash the distinct pairs into a table twice as big.
+					tab = make([]uint64, 2*len(tab))
+					mask = uint64(len(tab) - 1)
+					shift--
+					for _, o := range out {
+						w := o + 1
+						for j := (w * 0x9E3779B97F4A7C15) >> shift; ; j = (j + 1) & mask {
+							if tab[j] == 0 {
+								tab[j] = w
+								break
+							}
+						}
+					}
+					ps.tab = tab
+				}
+				break
+			}
+		}
+	}
+	ps.out, ps.last = out, len(out)
+	return out
+}

@@ -11,6 +11,30 @@ import (
 // within one worker, so that per-group sets hold small integers.
 type interner struct {
 	idx strIndex
+
+	// xlate caches, per other worker's interner, its ids translated to
+	// ours (id+1, 0 unknown): merging the workers' groups at the end
+	// re-interns each of their distinct values once, not once per group
+	// that holds it. Only the single-threaded final merge uses it.
+	xlate map[*interner][]uint32
+}
+
+// from returns the id in this interner of the value that o numbers id.
+func (in *interner) from(o *interner, id uint32) uint32 {
+	if in.xlate == nil {
+		in.xlate = map[*interner][]uint32{}
+	}
+	xl := in.xlate[o]
+	if len(xl) < len(o.idx.strs) {
+		xl = append(xl, make([]uint32, len(o.idx.strs)-len(xl))...)
+		in.xlate[o] = xl
+	}
+	if m := xl[id]; m != 0 {
+		return m - 1
+	}
+	m := in.id(o.idx.hashes[id], o.idx.strs[id])
+	xl[id] = m + 1
+	return m
 }
 
 func newInterner() *interner { return &interner{} }
@@ -89,7 +113,7 @@ func (a *aggDistinctID) merge(o aggState) {
 		b.set.each(func(id uint32) { a.set.add(id) })
 		return
 	}
-	b.set.each(func(id uint32) { a.set.add(a.in.id(b.in.idx.hashes[id], b.in.idx.strs[id])) })
+	b.set.each(func(id uint32) { a.set.add(a.in.from(b.in, id)) })
 }
 func (a *aggDistinctID) snap() aggState {
 	c := &aggDistinctHash{}
@@ -121,6 +145,17 @@ func (f *distinctFeed) reset(col *scan.Column, view *keyView) {
 	}
 }
 
+// codeID returns the id of view code code (>= 0).
+func (f *distinctFeed) codeID(code int32) uint32 {
+	if m := f.memo[code]; m != 0 {
+		return m - 1
+	}
+	v := f.view
+	id := f.in.id(v.hash(code), v.strs[code])
+	f.memo[code] = id + 1
+	return id
+}
+
 // id returns the id of batch row k (block row i), or false when the row
 // lacks the field.
 func (f *distinctFeed) id(k, i int, isTime bool) (uint32, bool) {
@@ -129,12 +164,7 @@ func (f *distinctFeed) id(k, i int, isTime bool) (uint32, bool) {
 		if code < 0 {
 			return 0, false
 		}
-		if m := f.memo[code]; m != 0 {
-			return m - 1, true
-		}
-		id := f.in.id(v.hash(code), v.strs[code])
-		f.memo[code] = id + 1
-		return id, true
+		return f.codeID(code), true
 	}
 	c := f.col
 	if !c.Has(i) {

@@ -305,6 +305,7 @@ type part struct {
 	views  []keyView       // per slot: codes of a string column for the block
 	nblk   uint64          // blocks aggregated, stamps views
 	byCode []*group        // per view code of the single group key
+	pairs  pairSet         // count_distinct fast path: a block's distinct pairs
 }
 
 type group struct {
