@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,6 +37,7 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 		"AUTHENTICATION_LOGS, WORKMAIL_EMAIL_EVENT_LOGS, CLOUDTRAIL, ...); records of no known\n"+
 		"type go to the file's stream")
 	timeField := fs.String("time-field", "", "field (dotted path) holding the event time, epoch ms or RFC 3339,\nfor records without event_timestamp or eventTime")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of the run to this file")
 	memLimit := fs.Int64("memory-limit", 768<<20, "soft memory limit in bytes for the Go runtime (bulk ingest stays well under 1 GiB);\nGOMEMLIMIT, when set, wins")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -62,6 +64,21 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 	inputs, total, err := ingest.FileInputs(fs.Args(), *streamName)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
+	}
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("ingest: --cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("ingest: --cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 
 	st, err := store.Open(*dataDir, store.Options{})
