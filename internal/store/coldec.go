@@ -563,16 +563,16 @@ func readStringsTo(r *chunkReader, enc byte, n int, wanted func(int) bool, set f
 		if r.err != nil {
 			return
 		}
-		var buf [15]byte
+		// One allocation for all the wanted values; the strings alias it.
+		var buf []byte
 		for i := 0; i < n; i++ {
 			if wanted(i) {
-				q := b[4*i:]
-				t := strconv.AppendUint(buf[:0], uint64(q[0]), 10)
-				for k := 1; k < 4; k++ {
-					t = append(t, '.')
-					t = strconv.AppendUint(t, uint64(q[k]), 10)
+				if buf == nil {
+					buf = make([]byte, 0, 15*(n-i))
 				}
-				set(i, string(t))
+				start := len(buf)
+				buf = appendIPv4(buf, b[4*i:4*i+4])
+				set(i, unsafe.String(&buf[start], len(buf)-start))
 			}
 		}
 	case encUUID:
@@ -645,12 +645,7 @@ func readStrings(r *chunkReader, enc byte, n int) []string {
 		buf := make([]byte, 0, n*15)
 		ends := make([]int, n)
 		for i := 0; i < n; i++ {
-			for k := 0; k < 4; k++ {
-				if k > 0 {
-					buf = append(buf, '.')
-				}
-				buf = strconv.AppendUint(buf, uint64(b[4*i+k]), 10)
-			}
+			buf = appendIPv4(buf, b[4*i:4*i+4])
 			ends[i] = len(buf)
 		}
 		all := unsafe.String(unsafe.SliceData(buf), len(buf))
@@ -766,4 +761,24 @@ func mergeRef(base, rest *scan.Column, eq []byte, n int, out func(int) int, nrow
 		}
 	}
 	return res, nil
+}
+
+// octets holds the decimal text of 0..255, for printing IPv4 dictionary
+// values (tens of thousands per block) without strconv's general path.
+var octets = func() (t [256]string) {
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return
+}()
+
+// appendIPv4 appends the dotted quad of the 4 bytes q.
+func appendIPv4(b, q []byte) []byte {
+	b = append(b, octets[q[0]]...)
+	b = append(b, '.')
+	b = append(b, octets[q[1]]...)
+	b = append(b, '.')
+	b = append(b, octets[q[2]]...)
+	b = append(b, '.')
+	return append(b, octets[q[3]]...)
 }

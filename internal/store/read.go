@@ -305,6 +305,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 
 	var keep []bool // nil: every row kept
 	kept := bi.rows
+	mustDrop := false // rows of deleted streams: dropping them is not optional
 	drop := func(i int) {
 		if keep == nil {
 			keep = make([]bool, bi.rows)
@@ -325,6 +326,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			for i, id := range stream {
 				if rg.deleted[uint32(id)] {
 					drop(i)
+					mustDrop = true
 				}
 			}
 			break
@@ -407,6 +409,12 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 	}
 	if kept == 0 {
 		return nil, nil
+	}
+	if keep != nil && !mustDrop && !all && kept >= bi.rows-bi.rows/8 && len(partial) == 0 {
+		// The hints drop few rows: decoding every row in sequence is
+		// cheaper than building the subset and picking rows by rank, and
+		// the engine re-checks its filters anyway.
+		keep, kept = nil, bi.rows
 	}
 	if keep != nil {
 		// From here on every column is built over the kept rows only.
