@@ -540,17 +540,29 @@ func (ex *executor) aggregate(pt *part) error {
 		// block-local table first and only the distinct ones reach the
 		// groups' sets, in order of first appearance.
 		for j, f := range pt.feeds {
-			for _, pr := range pt.pairs.dedupe(kv.codes[:bt.n], f.view.codes[:bt.n]) {
-				kc, fc := int32(pr>>32)-1, int32(uint32(pr))-1
-				var g *group
-				if kc < 0 {
-					g = nullGroup()
-				} else if g = byCode[kc]; g == nil {
+			pairs := pt.pairs.dedupe(kv.codes[:bt.n], f.view.codes[:bt.n])
+			for _, pr := range pairs {
+				// Groups are created in order of first appearance, as the
+				// row loop below would.
+				if kc := int32(pr>>32) - 1; kc < 0 {
+					nullGroup()
+				} else if byCode[kc] == nil {
 					str := kv.strs[kc]
-					g = single(vStr(str), kv.hash(kc), str)
-					byCode[kc] = g
+					byCode[kc] = single(vStr(str), kv.hash(kc), str)
 				}
-				if fc >= 0 && g.aggs[j].(*aggDistinctID).set.add(f.codeID(fc)) {
+			}
+			// The sets are filled group by group: a group's set is then
+			// fetched into the cache once per block, not once per pair.
+			for _, pr := range pt.pairs.byKey(len(kv.strs) + 1) {
+				kc, fc := int32(pr>>32)-1, int32(uint32(pr))-1
+				if fc < 0 {
+					continue
+				}
+				g := gs.null
+				if kc >= 0 {
+					g = byCode[kc]
+				}
+				if g.aggs[j].(*aggDistinctID).set.add(f.codeID(fc)) {
 					grew += 4
 				}
 			}
@@ -956,6 +968,9 @@ type pairSet struct {
 	tab  []uint64 // pair+1; 0 is empty
 	out  []uint64 // distinct pairs in order of first appearance
 	last int      // distinct pairs of the previous block: sizes the table
+
+	count  []int32  // byKey's counting sort
+	sorted []uint64 // byKey's result
 }
 
 // dedupe returns the distinct pairs (a[k]+1)<<32 | (b[k]+1) (codes are -1
@@ -1006,4 +1021,32 @@ func (ps *pairSet) dedupe(a, b []int32) []uint64 {
 	}
 	ps.out, ps.last = out, len(out)
 	return out
+}
+
+// byKey returns the pairs of the last dedupe ordered by their high half
+// (which is below nk), by a counting sort. The result is valid until the
+// next call.
+func (ps *pairSet) byKey(nk int) []uint64 {
+	if cap(ps.count) < nk+1 {
+		ps.count = make([]int32, nk+1)
+	}
+	count := ps.count[:nk+1]
+	clear(count)
+	for _, p := range ps.out {
+		count[p>>32+1]++
+	}
+	for i := 1; i < len(count); i++ {
+		count[i] += count[i-1]
+	}
+	if cap(ps.sorted) < len(ps.out) {
+		ps.sorted = make([]uint64, len(ps.out), 2*len(ps.out))
+	}
+	sorted := ps.sorted[:len(ps.out)]
+	for _, p := range ps.out {
+		k := p >> 32
+		sorted[count[k]] = p
+		count[k]++
+	}
+	ps.sorted = sorted
+	return sorted
 }

@@ -1,6 +1,7 @@
 package query
 
 import (
+	binenc "encoding/binary"
 	"hash/maphash"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
@@ -26,9 +27,15 @@ func strHash(s string) uint64 {
 }
 
 // strIndex numbers distinct strings 0, 1, 2... It is an open-addressing
-// table of (hash, index), at most half full, over the strings and their
+// table of (hash, index), at most 3/4 full, over the strings and their
 // hashes kept by index. The strings must be owned by the caller (not
 // block memory).
+//
+// A slot also holds the string's length and first 16 bytes, so a lookup
+// that hits a short string (an IPv4 address, most status values) is
+// confirmed exactly from the slot's cache line, without visiting the
+// string: interning the dictionaries of every block is most of the work
+// of count_distinct and of grouping by a high-cardinality field.
 type strIndex struct {
 	slots  []idxSlot
 	strs   []string
@@ -36,8 +43,20 @@ type strIndex struct {
 }
 
 type idxSlot struct {
-	h uint64 // 0: empty
-	i uint32
+	h      uint64 // 0: empty
+	p0, p1 uint64 // bytes 0-7 and 8-15 of the string, zero-padded
+	i      uint32
+	n      uint32 // length of the string
+}
+
+// prefixWords returns the first 16 bytes of s as two words, zero-padded.
+func prefixWords(s string) (uint64, uint64) {
+	if len(s) >= 16 {
+		return binenc.LittleEndian.Uint64([]byte(s[:8])), binenc.LittleEndian.Uint64([]byte(s[8:16]))
+	}
+	var b [16]byte
+	copy(b[:], s)
+	return binenc.LittleEndian.Uint64(b[:8]), binenc.LittleEndian.Uint64(b[8:])
 }
 
 // find returns the index of s, whose hash is h.
@@ -45,13 +64,15 @@ func (t *strIndex) find(h uint64, s string) (int, bool) {
 	if len(t.slots) == 0 {
 		return 0, false
 	}
+	p0, p1 := prefixWords(s)
+	n := uint32(len(s))
 	mask := uint64(len(t.slots) - 1)
 	for j := h & mask; ; j = (j + 1) & mask {
-		sl := t.slots[j]
+		sl := &t.slots[j]
 		if sl.h == 0 {
 			return 0, false
 		}
-		if sl.h == h && t.strs[sl.i] == s {
+		if sl.h == h && sl.n == n && sl.p0 == p0 && sl.p1 == p1 && (n <= 16 || t.strs[sl.i][16:] == s[16:]) {
 			return int(sl.i), true
 		}
 	}
@@ -59,30 +80,31 @@ func (t *strIndex) find(h uint64, s string) (int, bool) {
 
 // add appends s (absent, hash h) and returns its index.
 func (t *strIndex) add(h uint64, s string) int {
-	if 2*(len(t.strs)+1) > len(t.slots) {
+	if 4*(len(t.strs)+1) > 3*len(t.slots) {
 		t.slots = make([]idxSlot, max(64, 2*len(t.slots)))
 		for i, hh := range t.hashes {
-			t.put(hh, uint32(i))
+			t.put(hh, t.strs[i], uint32(i))
 		}
 	}
 	i := len(t.strs)
 	t.strs = append(t.strs, s)
 	t.hashes = append(t.hashes, h)
-	t.put(h, uint32(i))
+	t.put(h, s, uint32(i))
 	return i
 }
 
-func (t *strIndex) put(h uint64, i uint32) {
+func (t *strIndex) put(h uint64, s string, i uint32) {
 	mask := uint64(len(t.slots) - 1)
 	for j := h & mask; ; j = (j + 1) & mask {
 		if t.slots[j].h == 0 {
-			t.slots[j] = idxSlot{h, i}
+			p0, p1 := prefixWords(s)
+			t.slots[j] = idxSlot{h: h, p0: p0, p1: p1, i: i, n: uint32(len(s))}
 			return
 		}
 	}
 }
 
-func (t *strIndex) bytes() int64 { return int64(16*len(t.slots) + 24*len(t.strs)) }
+func (t *strIndex) bytes() int64 { return int64(32*len(t.slots) + 24*len(t.strs)) }
 
 // keyView maps the batch rows of a string or dictionary column to local
 // codes: the dictionary's own codes, or for a plain string column codes
