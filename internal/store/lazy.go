@@ -90,6 +90,12 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 	if ci, ok := bi.byName[name]; ok && lb.userCols[ci] != nil {
 		return lb.userCols[ci], nil
 	}
+	if ci, ok := bi.byName[name]; ok && lb.sub == nil && 8*len(rows) >= 7*lb.rows {
+		// Nearly every row is wanted: decoding the column in sequence is
+		// cheaper than finding each wanted row's value by rank (the
+		// contract lets rows not asked for hold values).
+		return lb.denseCol(ci, rows)
+	}
 	ls, err := lb.subset(rows)
 	if err != nil {
 		return nil, err
@@ -155,6 +161,22 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 	if err != nil {
 		return nil, err
 	}
+	return presentOrNil(col, rows), nil
+}
+
+// denseCol decodes user column ci over every row of a block the hints did
+// not subset.
+func (lb *lazyBlock) denseCol(ci int, rows []int32) (*scan.Column, error) {
+	col, err := lb.seg.readCol(lb.bi, ci, lb.ts)
+	if err != nil {
+		return nil, err
+	}
+	return presentOrNil(col, rows), nil
+}
+
+// presentOrNil returns col, or nil when none of rows has the field (what
+// Load promises).
+func presentOrNil(col *scan.Column, rows []int32) *scan.Column {
 	if col.Present != nil {
 		has := false
 		for _, r := range rows {
@@ -164,10 +186,10 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 			}
 		}
 		if !has {
-			return nil, nil
+			return nil
 		}
 	}
-	return col, nil
+	return col
 }
 
 // messages rebuilds @message for the given block rows, decoding only the
