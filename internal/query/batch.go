@@ -111,7 +111,18 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 	// Time range: rows outside [start, end) are not scanned records.
 	n := 0
 	ts := bt.cols[p.tsSlot]
-	if blk.MinTime >= ex.start && blk.MaxTime < ex.end || ts == nil || ts.Type != scan.TypeInt {
+	inRange := blk.MinTime >= ex.start && blk.MaxTime < ex.end
+	if !inRange && ts == nil && bt.pending[p.tsSlot] {
+		// A lazy timestamp is needed after all, at every row.
+		for i := range bt.sel {
+			bt.sel[i] = int32(i)
+		}
+		if err := ex.ensure(bt, []int{p.tsSlot}, bt.sel); err != nil {
+			return err
+		}
+		ts = bt.cols[p.tsSlot]
+	}
+	if inRange || ts == nil || ts.Type != scan.TypeInt {
 		for i := 0; i < blk.Rows; i++ {
 			bt.sel[i] = int32(i)
 		}

@@ -516,9 +516,23 @@ func (ex *executor) planLazy() {
 	for _, c := range p.stream {
 		ex.opSlots = append(ex.opSlots, srcOf(cmdSlots(c)))
 	}
+	// The timestamp is decoded up front unless only stats read, and they
+	// do not need it: then it is loaded only for blocks that straddle the
+	// time range (see block).
+	tsEager := true
 	switch p.pivot {
 	case pivotStats:
-		ex.pivotSlots = srcOf(append(cmdSlots(p.stats), p.tsSlot))
+		st := cmdSlots(p.stats)
+		tsEager = slices.Contains(st, p.tsSlot)
+		for _, a := range p.stats.aggs {
+			if a.name == "earliest" || a.name == "latest" {
+				tsEager = true // they read each row's time
+			}
+		}
+		if tsEager {
+			st = append(st, p.tsSlot)
+		}
+		ex.pivotSlots = srcOf(st)
 	case pivotSort:
 		var ks []int
 		for _, k := range p.sort {
@@ -527,7 +541,7 @@ func (ex *executor) planLazy() {
 		ex.keySlots = srcOf(ks)
 		ex.pivotSlots = srcOf(ex.live)
 	}
-	eager := map[int]bool{p.tsSlot: true}
+	eager := map[int]bool{p.tsSlot: tsEager}
 	first := ex.pivotSlots
 	if len(ex.opSlots) > 0 {
 		first = ex.opSlots[0]

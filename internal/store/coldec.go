@@ -202,6 +202,9 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		if mode > intMinusTS {
 			r.fail("bad int mode %d", mode)
 		}
+		if mode == intMinusTS && ts == nil {
+			return nil, errNeedTS
+		}
 		if mode == intMinusTS && len(ts) < nrows {
 			r.fail("minus-timestamp int column without timestamps")
 		}

@@ -20,7 +20,7 @@ type lazyBlock struct {
 	seg      *segment
 	bi       *blockIndex
 	rg       *readGroup
-	ts       []int64
+	bts      *blockTS
 	sub      *rowSubset // block row k is stored row sub.rows[k]; nil: identity
 	rows     int        // block rows
 	userCols map[int]*scan.Column
@@ -86,7 +86,7 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	seg, bi := lb.seg, lb.bi
+	bi := lb.bi
 	if ci, ok := bi.byName[name]; ok && lb.userCols[ci] != nil {
 		return lb.userCols[ci], nil
 	}
@@ -101,7 +101,7 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 		return nil, err
 	}
 	sys := func(k int) ([]int64, error) {
-		c, err := seg.readSys(bi, k, lb.ts, subArg(ls)...)
+		c, err := lb.bts.sys(k, subArg(ls)...)
 		if err != nil {
 			return nil, err
 		}
@@ -109,9 +109,13 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 	}
 	switch name {
 	case "@timestamp":
+		ts, err := lb.bts.get()
+		if err != nil {
+			return nil, err
+		}
 		v := make([]int64, lb.rows)
 		for i, r := range rows {
-			v[r] = lb.ts[orig(ls, r, i)]
+			v[r] = ts[orig(ls, r, i)]
 		}
 		return &scan.Column{Type: scan.TypeInt, Ints: v}, nil
 	case "@ingestionTime":
@@ -145,9 +149,13 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 		if err != nil {
 			return nil, err
 		}
+		ts, err := lb.bts.get()
+		if err != nil {
+			return nil, err
+		}
 		col := &scan.Column{Type: scan.TypeString, Strs: make([]string, lb.rows)}
 		for i, r := range rows {
-			col.Strs[r] = formatPtr(lb.rg.g.ID, lb.ts[orig(ls, r, i)], uint64(seq[r]))
+			col.Strs[r] = formatPtr(lb.rg.g.ID, ts[orig(ls, r, i)], uint64(seq[r]))
 		}
 		return col, nil
 	case "@message":
@@ -157,7 +165,7 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 	if !ok {
 		return nil, nil
 	}
-	col, err := seg.readCol(bi, ci, lb.ts, subArg(ls)...)
+	col, err := lb.bts.col(ci, subArg(ls)...)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +175,7 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 // denseCol decodes user column ci over every row of a block the hints did
 // not subset.
 func (lb *lazyBlock) denseCol(ci int, rows []int32) (*scan.Column, error) {
-	col, err := lb.seg.readCol(lb.bi, ci, lb.ts)
+	col, err := lb.bts.col(ci)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +207,7 @@ func (lb *lazyBlock) messages(rows []int32, ls *rowSubset) (*scan.Column, error)
 	fb := lb.fb
 	if fb == nil {
 		fb = &fullBlock{seg: seg, bi: bi}
-		shape, err := seg.readSys(bi, sysShape, lb.ts, subArg(ls)...)
+		shape, err := lb.bts.sys(sysShape, subArg(ls)...)
 		if err != nil {
 			return nil, err
 		}
@@ -220,7 +228,7 @@ func (lb *lazyBlock) messages(rows []int32, ls *rowSubset) (*scan.Column, error)
 			}
 		}
 		if whole {
-			if fb.raw, err = seg.readSys(bi, sysRaw, lb.ts, subArg(ls)...); err != nil {
+			if fb.raw, err = lb.bts.sys(sysRaw, subArg(ls)...); err != nil {
 				return nil, err
 			}
 		} else {
@@ -229,7 +237,7 @@ func (lb *lazyBlock) messages(rows []int32, ls *rowSubset) (*scan.Column, error)
 		fb.cols = make([]*scan.Column, len(bi.cols))
 		for ci := range bi.cols {
 			if need[ci] {
-				if fb.cols[ci], err = seg.readCol(bi, ci, lb.ts, subArg(ls)...); err != nil {
+				if fb.cols[ci], err = lb.bts.col(ci, subArg(ls)...); err != nil {
 					return nil, err
 				}
 			}

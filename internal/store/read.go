@@ -260,11 +260,8 @@ var systemFields = []string{"@timestamp", "@ingestionTime", "@message", "@logStr
 func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Block, error) {
 	want, all, hints := req.Columns, req.AllColumns, req.Hints
 	seg, bi, rg := j.seg, j.bi, j.rg
-	ts, err := seg.readTS(bi, sc.ts)
-	if err != nil {
-		return nil, err
-	}
-	sc.ts = ts
+	bts := &blockTS{seg: seg, bi: bi, sc: sc}
+	var err error
 	names := want
 	if all {
 		names = make([]string, 0, len(bi.cols)+len(systemFields))
@@ -277,7 +274,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 	var stream []int64
 	var fb *fullBlock
 	sysCol := func(k int) ([]int64, error) {
-		c, err := seg.readSys(bi, k, ts)
+		c, err := bts.sys(k)
 		if err != nil {
 			return nil, err
 		}
@@ -292,9 +289,9 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		var c *scan.Column
 		var err error
 		if sub != nil {
-			c, err = seg.readCol(bi, ci, ts, sub)
+			c, err = bts.col(ci, sub)
 		} else {
-			c, err = seg.readCol(bi, ci, ts)
+			c, err = bts.col(ci)
 		}
 		if err != nil {
 			return nil, err
@@ -368,6 +365,13 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		var col *scan.Column
 		switch {
 		case h.Field == "@timestamp":
+			if h.Op == scan.HintRange && float64(bi.minTime) >= h.Lo && float64(bi.maxTime) <= h.Hi {
+				continue // every row of the block is in the range
+			}
+			ts, err := bts.get()
+			if err != nil {
+				return nil, err
+			}
 			col = &scan.Column{Type: scan.TypeInt, Ints: ts}
 		case strings.HasPrefix(h.Field, "@") && !strings.HasPrefix(h.Field, "@@"):
 			continue // other system fields: leave to the engine
@@ -379,7 +383,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			if _, done := userCols[ci]; !done && keep != nil && kept*4 < bi.rows {
 				// Few rows left: decode this column at those rows only.
 				ps := newRowSubset(keep)
-				c, err := seg.readCol(bi, ci, ts, ps)
+				c, err := bts.col(ci, ps)
 				if err != nil {
 					return nil, err
 				}
@@ -439,7 +443,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		// AllColumns over a few kept rows: the shapes of those rows name
 		// every field they have, so the other columns (absent from every
 		// kept row) need not be decompressed at all.
-		shape, err := seg.readSys(bi, sysShape, ts, sub)
+		shape, err := bts.sys(sysShape, sub)
 		if err != nil {
 			return nil, err
 		}
@@ -497,6 +501,10 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		var col *scan.Column
 		switch name {
 		case "@timestamp":
+			ts, err := bts.get()
+			if err != nil {
+				return nil, err
+			}
 			col = full(&scan.Column{Type: scan.TypeInt, Ints: ts})
 		case "@ingestionTime":
 			v, err := sysCol(sysIngest)
@@ -529,6 +537,10 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			if err != nil {
 				return nil, err
 			}
+			ts, err := bts.get()
+			if err != nil {
+				return nil, err
+			}
 			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, 0, b.Rows)}
 			for i := range seq {
 				if keep == nil || keep[i] {
@@ -538,7 +550,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		case "@message":
 			if fb == nil {
 				fb = &fullBlock{seg: seg, bi: bi}
-				shape, err := seg.readSys(bi, sysShape, ts, sub)
+				shape, err := bts.sys(sysShape, sub)
 				if err != nil {
 					return nil, err
 				}
@@ -548,7 +560,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 				}
 			}
 			if fb.cols == nil {
-				if fb.raw, err = seg.readSys(bi, sysRaw, ts, sub); err != nil {
+				if fb.raw, err = bts.sys(sysRaw, sub); err != nil {
 					return nil, err
 				}
 				// Decode only the columns the rows' shapes print.
@@ -600,7 +612,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		b.Columns[name] = col
 	}
 	if lazy {
-		lb := &lazyBlock{seg: seg, bi: bi, rg: rg, ts: ts, sub: sub, rows: b.Rows, userCols: userCols, scratch: sc}
+		lb := &lazyBlock{seg: seg, bi: bi, rg: rg, bts: bts, sub: sub, rows: b.Rows, userCols: userCols, scratch: sc}
 		b.Load = lb.load
 	}
 	return b, nil

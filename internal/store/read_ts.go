@@ -1,0 +1,60 @@
+package store
+
+import (
+	"errors"
+
+	"github.com/mailtrail/mailtrail/internal/scan"
+)
+
+// errNeedTS is returned by decodeColumn when it was given no timestamps
+// (nil) and the column is encoded relative to them (minus-timestamp mode).
+var errNeedTS = errors.New("column is encoded relative to @timestamp")
+
+// blockTS decodes a block's @timestamp column on first use. Most queries
+// over a time range that covers whole blocks never look at a row's time
+// (counts, stats by a field), and the timestamp is a full column of every
+// block, so not decoding it is a tenth of such a scan.
+type blockTS struct {
+	seg *segment
+	bi  *blockIndex
+	sc  *scratch // the decoded column goes into sc.ts (reused from block to block)
+	ts  []int64  // nil until decoded
+}
+
+func (t *blockTS) get() ([]int64, error) {
+	if t.ts == nil {
+		ts, err := t.seg.readTS(t.bi, t.sc.ts)
+		if err != nil {
+			return nil, err
+		}
+		t.sc.ts, t.ts = ts, ts
+	}
+	return t.ts, nil
+}
+
+// col decodes user column ci, decoding the timestamps first only if the
+// column's encoding needs them.
+func (t *blockTS) col(ci int, sub ...*rowSubset) (*scan.Column, error) {
+	c, err := t.seg.readCol(t.bi, ci, t.ts, sub...)
+	if t.ts == nil && errors.Is(err, errNeedTS) {
+		ts, err := t.get()
+		if err != nil {
+			return nil, err
+		}
+		return t.seg.readCol(t.bi, ci, ts, sub...)
+	}
+	return c, err
+}
+
+// sys is col for system column k.
+func (t *blockTS) sys(k int, sub ...*rowSubset) (*scan.Column, error) {
+	c, err := t.seg.readSys(t.bi, k, t.ts, sub...)
+	if t.ts == nil && errors.Is(err, errNeedTS) {
+		ts, err := t.get()
+		if err != nil {
+			return nil, err
+		}
+		return t.seg.readSys(t.bi, k, ts, sub...)
+	}
+	return c, err
+}
