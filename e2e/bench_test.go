@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,10 +89,21 @@ func BenchmarkPutLogEvents(b *testing.B) {
 }
 
 // TestQueryLatencyAPI runs Q1–Q7 (shared/bench/queries/cwli.txt) through
-// StartQuery → GetQueryResults against a store filled by scripts/bench.sh,
-// and prints first-run and median latency. It runs only when
-// MAILTRAIL_BENCH_DATA names that data directory (group from
-// MAILTRAIL_BENCH_GROUP, default "bench").
+// StartQuery → GetQueryResults against a store filled by scripts/bench.sh
+// and, interleaved with it query by query, through `mailtrail query
+// --repeat 6` (the CLI figures of #4), so that the load of a shared machine
+// weighs on both alike. It prints, per query, the medians over
+// MAILTRAIL_BENCH_ROUNDS rounds (default 1) of the CLI median and of the
+// API's warm runs, their ratio, the server's own queryDuration
+// (DescribeQueries), the final GetQueryResults call and the polls per run.
+// It runs only when MAILTRAIL_BENCH_DATA names that data directory (group
+// from MAILTRAIL_BENCH_GROUP, default "bench"); MAILTRAIL_BENCH_POLL sets
+// the client's poll interval (default 2ms) and MAILTRAIL_BENCH_CLI=0 skips
+// the CLI runs.
+//
+// The server holds the store's lock, so it is stopped while the CLI runs
+// and started again for each query; the first API run after a start is
+// reported separately ("first") and left out of the median.
 func TestQueryLatencyAPI(t *testing.T) {
 	data := os.Getenv("MAILTRAIL_BENCH_DATA")
 	if data == "" {
@@ -105,46 +117,132 @@ func TestQueryLatencyAPI(t *testing.T) {
 	if account == "" {
 		account = "000000000000"
 	}
+	rounds := 1
+	if v := os.Getenv("MAILTRAIL_BENCH_ROUNDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("MAILTRAIL_BENCH_ROUNDS=%q: want a positive integer", v)
+		}
+		rounds = n
+	}
+	poll := 2 * time.Millisecond
+	if v := os.Getenv("MAILTRAIL_BENCH_POLL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("MAILTRAIL_BENCH_POLL=%q: %v", v, err)
+		}
+		poll = d
+	}
+	withCLI := os.Getenv("MAILTRAIL_BENCH_CLI") != "0"
 	creds := t.TempDir() + "/creds"
 	os.WriteFile(creds, []byte("AKIABENCH0000000000A benchsecret "+account+"\n"), 0o600)
-	s := startServer(t, data, "--credentials", creds)
-	c := sdkClient(s, "AKIABENCH0000000000A", "benchsecret")
-	ctx := context.Background()
 	queries := benchQueries(t)
-	reps := 5
-	for _, q := range queries {
-		var times []time.Duration
-		var rows int
-		for r := 0; r < reps+1; r++ {
-			began := time.Now()
-			sq, err := c.StartQuery(ctx, &cwl.StartQueryInput{
-				LogGroupName: aws.String(group), StartTime: aws.Int64(0), EndTime: aws.Int64(4102444800),
-				QueryString: aws.String(q[1]), Limit: aws.Int32(10000),
-			})
-			if err != nil {
-				t.Fatalf("%s: %v", q[0], err)
+	type figures struct{ cli, api, first, server, last []time.Duration }
+	figs := make([]figures, len(queries))
+	rows := make([]int, len(queries))
+	polls := make([]int, len(queries))
+	const reps = 5
+	for round := 0; round < rounds; round++ {
+		for qi, q := range queries {
+			f := &figs[qi]
+			if withCLI {
+				f.cli = append(f.cli, cliMedian(t, data, group, q[1]))
 			}
-			for {
-				res, err := c.GetQueryResults(ctx, &cwl.GetQueryResultsInput{QueryId: sq.QueryId})
+			s := startServer(t, data, "--credentials", creds)
+			c := sdkClient(s, "AKIABENCH0000000000A", "benchsecret")
+			ctx := context.Background()
+			var warm []time.Duration
+			for r := 0; r < reps+1; r++ {
+				began := time.Now()
+				sq, err := c.StartQuery(ctx, &cwl.StartQueryInput{
+					LogGroupName: aws.String(group), StartTime: aws.Int64(0), EndTime: aws.Int64(4102444800),
+					QueryString: aws.String(q[1]), Limit: aws.Int32(10000),
+				})
 				if err != nil {
-					t.Fatal(err)
+					t.Fatalf("%s: %v", q[0], err)
 				}
-				if res.Status == types.QueryStatusComplete {
-					rows = len(res.Results)
-					break
+				for {
+					polls[qi]++
+					t0 := time.Now()
+					res, err := c.GetQueryResults(ctx, &cwl.GetQueryResultsInput{QueryId: sq.QueryId})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if res.Status == types.QueryStatusComplete {
+						rows[qi] = len(res.Results)
+						f.last = append(f.last, time.Since(t0))
+						break
+					}
+					if res.Status != types.QueryStatusRunning && res.Status != types.QueryStatusScheduled {
+						t.Fatalf("%s: %s", q[0], res.Status)
+					}
+					time.Sleep(poll)
 				}
-				if res.Status != types.QueryStatusRunning && res.Status != types.QueryStatusScheduled {
-					t.Fatalf("%s: %s", q[0], res.Status)
+				if r == 0 {
+					f.first = append(f.first, time.Since(began))
+				} else {
+					warm = append(warm, time.Since(began))
 				}
-				time.Sleep(2 * time.Millisecond)
 			}
-			times = append(times, time.Since(began))
+			f.api = append(f.api, median(warm))
+			dq, err := c.DescribeQueries(ctx, &cwl.DescribeQueriesInput{LogGroupName: aws.String(group)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, qi := range dq.Queries {
+				f.server = append(f.server, time.Duration(aws.ToInt64(qi.QueryDuration))*time.Millisecond)
+			}
+			if err := s.stop(); err != nil {
+				t.Fatalf("stopping server: %v\n%s", err, s.log())
+			}
 		}
-		first := times[0]
-		warm := append([]time.Duration(nil), times[1:]...)
-		sort.Slice(warm, func(i, j int) bool { return warm[i] < warm[j] })
-		fmt.Printf("%s\trows=%d\tfirst=%v\tmedian=%v\n", q[0], rows, first.Round(time.Millisecond), warm[len(warm)/2].Round(time.Millisecond))
 	}
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.0fms", float64(d.Microseconds())/1000) }
+	for qi, q := range queries {
+		f := figs[qi]
+		line := fmt.Sprintf("%s\trows=%d\tfirst=%s\tmedian=%s", q[0], rows[qi], ms(median(f.first)), ms(median(f.api)))
+		if withCLI {
+			cli := median(f.cli)
+			line += fmt.Sprintf("\tcli=%s\tapi/cli=%.2f", ms(cli), float64(median(f.api))/float64(cli))
+		}
+		line += fmt.Sprintf("\tserver=%s\tlastGet=%.1fms\tpolls/run=%.0f", ms(median(f.server)),
+			float64(median(f.last).Microseconds())/1000, float64(polls[qi])/float64(rounds*(reps+1)))
+		fmt.Println(line)
+	}
+}
+
+// median is the middle value (the upper one of an even count, as the CLI's
+// --repeat reports).
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// cliMedian runs `mailtrail query --repeat 6` on the store and returns the
+// median it reports.
+func cliMedian(t *testing.T, data, group, q string) time.Duration {
+	t.Helper()
+	cmd := exec.Command(binPath, "query", "--data", data, "--group", group, "--format", "csv", "--repeat", "6", "--quiet", q)
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("mailtrail query %q: %v\n%s", q, err, errb.String())
+	}
+	// "runs 6: first 368.9 ms, median 286.2 ms, min 235.2 ms"
+	_, rest, ok := strings.Cut(errb.String(), "median ")
+	var v float64
+	if ok {
+		_, err := fmt.Sscanf(rest, "%g ms", &v)
+		ok = err == nil
+	}
+	if !ok {
+		t.Fatalf("mailtrail query --repeat: no median in %q", errb.String())
+	}
+	return time.Duration(v * float64(time.Millisecond))
 }
 
 func benchQueries(t *testing.T) [][2]string {

@@ -77,7 +77,7 @@ func (m *queryManager) admit(q *runningQuery) error {
 		o.mu.Lock()
 		st := o.status
 		o.mu.Unlock()
-		if time.Since(o.created) > queryRetention && !isRunning(st) {
+		if m.s.Now().Sub(o.created) > queryRetention && !isRunning(st) {
 			delete(m.qs, id)
 			continue
 		}
