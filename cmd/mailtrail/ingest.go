@@ -116,6 +116,9 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 		TimeField:    *timeField,
 		StreamByType: *byType,
 		ChunkSize:    4 << 20, // ~8,000 records per Append: few fsyncs, bounded memory
+		// Records go straight into segments, not first through the WAL;
+		// they are counted stored once their segment is in the manifest.
+		Deferred: true,
 		OnReject: func(r ingest.Reject) {
 			if shown < maxRejectsShown {
 				shown++

@@ -21,12 +21,27 @@ type Event struct {
 }
 
 // Sink stores events. Append must have made the events durable when it
-// returns: ingest reports them stored on that basis. With more than one
+// returns: ingest reports them stored on that basis (see DeferredSink for
+// a sink that reports durability later). With more than one
 // appender (Options.Appenders) it is called from several goroutines at
 // once and batches may be stored out of input order; with one, batch after
 // batch in input order.
 type Sink interface {
 	Append(stream string, events []Event) error
+}
+
+// DeferredSink is a Sink that can also take events before they are
+// durable, which lets a bulk load write each record once (into its final
+// place) instead of first into a write-ahead log. AppendDeferred takes a
+// copy of the events (they alias reader buffers) and calls done once they
+// are durable, or with the error that prevented it; Sync returns once
+// every event handed over before it is durable. With Options.Deferred,
+// ingest counts events stored only in done, and Run calls Sync before it
+// returns, so what it reports stored is on disk.
+type DeferredSink interface {
+	Sink
+	AppendDeferred(stream string, events []Event, done func(error)) error
+	Sync() error
 }
 
 // Input is one file to read.
@@ -80,6 +95,10 @@ type Options struct {
 	// that one batch is encoded while another waits for its fsync (the
 	// store shares one fsync among concurrent appends).
 	Appenders int
+	// Deferred hands events to the sink's AppendDeferred when the sink is
+	// a DeferredSink (see there): faster bulk loads, at the price of
+	// events being reported stored in large steps rather than per batch.
+	Deferred bool
 }
 
 // MaxEventSize is the largest message CloudWatch Logs stores: an event
@@ -169,7 +188,8 @@ const pipelineDepth = 4
 // stays stored and the counters say how much). Bad records and unreadable
 // files are rejects, not errors. When ctx ends, reading stops at once (a
 // read blocked on a quiet pipe is abandoned), every complete record
-// already read is appended, and the Result is marked Interrupted.
+// already read is appended, and the Result is marked Interrupted. With
+// Options.Deferred, Run returns once everything it appended is durable.
 func (in *Ingester) Run(ctx context.Context, inputs []Input, sink Sink) (Result, error) {
 	depth := pipelineDepth + in.opts.Appenders - 1
 	pool := make(chan *batch, depth)
@@ -186,13 +206,20 @@ func (in *Ingester) Run(ctx context.Context, inputs []Input, sink Sink) (Result,
 		failed  atomic.Bool
 		wg      sync.WaitGroup
 	)
+	fail := func(err error) {
+		errOnce.Do(func() { sinkErr = err })
+		failed.Store(true)
+		stopReading()
+	}
+	ds, deferred := sink.(DeferredSink)
+	deferred = deferred && in.opts.Deferred
+	a := appender{in: in, sink: sink, fail: fail, failed: &failed}
+	if deferred {
+		a.deferred = ds
+	}
 	for range in.opts.Appenders {
 		wg.Add(1)
-		go in.appender(sink, work, pool, &wg, func(err error) {
-			errOnce.Do(func() { sinkErr = err })
-			failed.Store(true)
-			stopReading()
-		}, &failed)
+		go a.run(work, pool, &wg)
 	}
 
 	r := &reader{in: in, ctx: readCtx, pool: pool, work: work}
@@ -211,6 +238,11 @@ func (in *Ingester) Run(ctx context.Context, inputs []Input, sink Sink) (Result,
 	r.flushPending()
 	close(work)
 	wg.Wait()
+	if deferred && !failed.Load() {
+		if err := ds.Sync(); err != nil {
+			fail(fmt.Errorf("storing the last events: %w", err))
+		}
+	}
 
 	res.Read = in.Read.Load()
 	res.Stored = in.Stored.Load()
@@ -226,15 +258,25 @@ func (in *Ingester) Run(ctx context.Context, inputs []Input, sink Sink) (Result,
 	return res, nil
 }
 
-// appender stores batches until work is closed, then recycles them. After
-// a sink error (from any appender) it only drains, so the reader never
+// appender is what the goroutines storing batches share.
+type appender struct {
+	in       *Ingester
+	sink     Sink
+	deferred DeferredSink // set when appending deferred
+	fail     func(error)  // records the first sink error and stops reading
+	failed   *atomic.Bool
+}
+
+// run stores batches until work is closed, then recycles them. After a
+// sink error (from any appender) it only drains, so the reader never
 // blocks on a full pipeline.
-func (in *Ingester) appender(sink Sink, work <-chan *batch, pool chan<- *batch, wg *sync.WaitGroup, fail func(error), failed *atomic.Bool) {
+func (a *appender) run(work <-chan *batch, pool chan<- *batch, wg *sync.WaitGroup) {
 	defer wg.Done()
+	in := a.in
 	for b := range work {
-		if !failed.Load() {
-			if err := in.appendBatch(sink, b); err != nil {
-				fail(err)
+		if !a.failed.Load() {
+			if err := a.appendBatch(b); err != nil {
+				a.fail(err)
 			}
 		}
 		b.events = b.events[:0]
@@ -253,25 +295,38 @@ func (in *Ingester) appender(sink Sink, work <-chan *batch, pool chan<- *batch, 
 	}
 }
 
-func (in *Ingester) appendBatch(sink Sink, b *batch) error {
-	if err := in.appendEvents(sink, b.stream, b.events); err != nil {
+func (a *appender) appendBatch(b *batch) error {
+	if err := a.appendEvents(b.stream, b.events); err != nil {
 		return err
 	}
 	for _, p := range b.more {
-		if err := in.appendEvents(sink, p.stream, p.events); err != nil { // no-op for empty slots
+		if err := a.appendEvents(p.stream, p.events); err != nil { // no-op for empty slots
 			return err
 		}
 	}
 	return nil
 }
 
-func (in *Ingester) appendEvents(sink Sink, stream string, ev []Event) error {
+func (a *appender) appendEvents(stream string, ev []Event) error {
 	for len(ev) > 0 {
-		n := min(len(ev), in.opts.AppendEvents)
-		if err := sink.Append(stream, ev[:n]); err != nil {
-			return fmt.Errorf("storing %d events in stream %q: %w", n, stream, err)
+		n := min(len(ev), a.in.opts.AppendEvents)
+		if a.deferred != nil {
+			err := a.deferred.AppendDeferred(stream, ev[:n], func(err error) {
+				if err != nil {
+					a.fail(fmt.Errorf("storing %d events in stream %q: %w", n, stream, err))
+					return
+				}
+				a.in.Stored.Add(int64(n))
+			})
+			if err != nil {
+				return fmt.Errorf("storing %d events in stream %q: %w", n, stream, err)
+			}
+		} else {
+			if err := a.sink.Append(stream, ev[:n]); err != nil {
+				return fmt.Errorf("storing %d events in stream %q: %w", n, stream, err)
+			}
+			a.in.Stored.Add(int64(n))
 		}
-		in.Stored.Add(int64(n))
 		ev = ev[n:]
 	}
 	return nil

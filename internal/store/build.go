@@ -39,7 +39,8 @@ type builder struct {
 	fl     scan.Flattener
 	cols   []*colData
 	colIdx map[string]int
-	pool   []*colData
+	keep   map[string]*colData // by field name, across blocks
+	pool   []*colData          // spare buffers for fields not kept
 
 	shapeIdx map[string]int
 	shapes   [][]byte
@@ -67,7 +68,7 @@ type builder struct {
 }
 
 func newBuilder() *builder {
-	b := &builder{colIdx: map[string]int{}, shapeIdx: map[string]int{}}
+	b := &builder{colIdx: map[string]int{}, keep: map[string]*colData{}, shapeIdx: map[string]int{}}
 	b.emitFn = b.emit
 	for i := range b.sys {
 		b.sys[i] = &colData{}
@@ -75,30 +76,33 @@ func newBuilder() *builder {
 	return b
 }
 
-// builderPool keeps one builder per flush worker across flushes, so steady
-// ingest does not regrow column buffers for every block, while bounding how
-// many sets of those (block-sized) buffers stay alive.
+// builderPool holds one builder per worker for all flushes and merges:
+// steady ingest does not regrow column buffers for every block, the number
+// of (block-sized) sets of those buffers is bounded, and so is the number
+// of blocks built at once.
 type builderPool chan *builder
 
-func (p builderPool) get() *builder {
-	select {
-	case b := <-p:
-		return b
-	default:
-		return newBuilder()
+func newBuilderPool(n int) builderPool {
+	p := make(builderPool, n)
+	for range n {
+		p <- newBuilder()
 	}
+	return p
 }
 
-func (p builderPool) put(b *builder) {
-	select {
-	case p <- b:
-	default:
-	}
-}
+// get waits for a free builder.
+func (p builderPool) get() *builder { return <-p }
+
+func (p builderPool) put(b *builder) { p <- b }
+
+// maxKeptCols bounds the fields whose buffers a builder keeps by name.
+const maxKeptCols = 4096
 
 func (b *builder) reset() {
 	for _, c := range b.cols {
-		b.pool = append(b.pool, c)
+		if b.keep[c.name] != c {
+			b.pool = append(b.pool, c)
+		}
 	}
 	b.cols = b.cols[:0]
 	clear(b.colIdx)
@@ -111,14 +115,24 @@ func (b *builder) col(path []byte) (int, *colData) {
 	if ci, ok := b.colIdx[string(path)]; ok {
 		return ci, b.cols[ci]
 	}
-	var c *colData
-	if n := len(b.pool); n > 0 {
+	// A field gets the buffers it had in earlier blocks, which already
+	// have the right sizes; other buffers would be regrown value by value.
+	c := b.keep[string(path)]
+	switch {
+	case c != nil:
+		c.reset(c.name)
+	case len(b.pool) > 0:
+		n := len(b.pool)
 		c = b.pool[n-1]
 		b.pool = b.pool[:n-1]
-	} else {
+		c.reset(string(path))
+	default:
 		c = &colData{}
+		c.reset(string(path))
+		if len(b.keep) < maxKeptCols {
+			b.keep[c.name] = c
+		}
 	}
-	c.reset(string(path))
 	c.msgs = &b.msgs
 	ci := len(b.cols)
 	b.cols = append(b.cols, c)

@@ -20,19 +20,64 @@ func windowOf(ts int64) int64 {
 	return ts / dayMs
 }
 
-// flushLoop writes frozen memtables into segments, oldest first.
+// flushLoop writes frozen memtables into segments. Up to MaxFrozen of them
+// are encoded at the same time (each by its own goroutine, its blocks
+// spread over the worker pool), so that both cores stay busy while the
+// active memtable fills; they are installed strictly in freezing order,
+// because installing one retires its WAL file and every older one.
 func (s *Store) flushLoop() {
 	defer s.wg.Done()
 	enc := newEncoder(s.opts.Workers)
 	defer enc.Close()
-	for m := range s.flushCh {
-		if err := s.flushMemtable(m, enc); err != nil {
-			s.setBgErr(err)
-			s.mu.Lock()
-			s.cond.Broadcast()
-			s.mu.Unlock()
-		}
+	type job struct {
+		m    *memtable
+		done chan flushed
 	}
+	queue := make(chan job, s.opts.MaxFrozen+2)
+	installed := make(chan struct{})
+	go func() {
+		defer close(installed)
+		var failed error
+		for j := range queue {
+			f := <-j.done
+			if failed == nil && f.err != nil {
+				failed = f.err
+				s.setBgErr(f.err)
+			}
+			if failed != nil {
+				// A memtable after a failed one must not retire WAL files
+				// (the failed one's events live only there): drop its
+				// segments and fail its deferred appends; the WAL replays
+				// the rest at the next open.
+				for _, seg := range f.segs {
+					seg.obsolete()
+				}
+				s.failMemtable(j.m, failed)
+				continue
+			}
+			if err := s.installFlush(j.m, f); err != nil {
+				failed = err
+				s.setBgErr(err)
+				s.failMemtable(j.m, err)
+			}
+		}
+	}()
+	for m := range s.flushCh {
+		j := job{m: m, done: make(chan flushed, 1)}
+		go func() { j.done <- s.encodeMemtable(m, enc) }()
+		queue <- j
+	}
+	close(queue)
+	<-installed
+}
+
+// flushed is an encoded memtable whose segment files are written and
+// synced but not yet listed in the manifest.
+type flushed struct {
+	tasks   []*segTask
+	segs    []*segment
+	encoded time.Duration
+	err     error
 }
 
 // segTask is the rows of one future segment: one group, one day.
@@ -90,14 +135,18 @@ func (s *Store) encodeTasks(tasks []*segTask, enc *zstd.Encoder) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
-	for w := 0; w < s.opts.Workers; w++ {
+	for w := 0; w < min(s.opts.Workers, len(jobs)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b := s.builders.get()
-			defer s.builders.put(b)
 			for j := range ch {
+				// The builders are shared by all flushes and merges, so at
+				// most Workers blocks are built at once however many
+				// memtables are flushing, and their (block-sized) buffers
+				// are reused rather than regrown.
+				b := s.builders.get()
 				out, err := b.buildBlock(j.rows, enc)
+				s.builders.put(b)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -166,11 +215,15 @@ func insertSegment(g *group, seg *segment) {
 	g.Segments = slices.Insert(g.Segments, i, seg)
 }
 
-// flushMemtable writes m into segments, installs them, and retires m and
-// its WAL files.
-func (s *Store) flushMemtable(m *memtable, enc *zstd.Encoder) error {
+// encodeMemtable writes m's rows into new segment files (synced, not yet
+// in the manifest). It runs concurrently with appends and other flushes.
+func (s *Store) encodeMemtable(m *memtable, enc *zstd.Encoder) flushed {
 	start := time.Now()
-	var tasks []*segTask
+	type part struct {
+		gid  uint32
+		rows []memRow
+	}
+	var parts []part
 	s.mu.Lock()
 	for gid, mg := range m.groups {
 		g := s.groupByID[gid]
@@ -183,35 +236,49 @@ func (s *Store) flushMemtable(m *memtable, enc *zstd.Encoder) error {
 				rows = append(rows, r)
 			}
 		}
-		tasks = append(tasks, splitTasks(gid, rows)...)
+		parts = append(parts, part{gid, rows})
 	}
 	s.mu.Unlock()
-	if err := s.encodeTasks(tasks, enc); err != nil {
-		return err
+	var f flushed
+	for _, p := range parts {
+		f.tasks = append(f.tasks, splitTasks(p.gid, p.rows)...)
 	}
-	encoded := time.Since(start)
-	segs := make([]*segment, len(tasks))
-	for i, t := range tasks {
+	if f.err = s.encodeTasks(f.tasks, enc); f.err != nil {
+		return f
+	}
+	f.encoded = time.Since(start)
+	for _, t := range f.tasks {
 		seg, err := s.writeTask(t)
 		if err != nil {
-			for _, sg := range segs[:i] {
+			for _, sg := range f.segs {
 				sg.obsolete()
 			}
-			return err
+			f.segs, f.err = nil, err
+			return f
 		}
-		segs[i] = seg
+		f.segs = append(f.segs, seg)
 		t.blocks = nil
 	}
-	if err := syncDir(s.dir + "/seg"); err != nil {
-		return err
+	if f.err = syncDir(s.dir + "/seg"); f.err != nil {
+		for _, sg := range f.segs {
+			sg.obsolete()
+		}
+		f.segs = nil
 	}
+	return f
+}
+
+// installFlush lists an encoded memtable's segments, retires the memtable
+// and its WAL files, and acknowledges its deferred appends. Memtables are
+// installed in the order they were frozen.
+func (s *Store) installFlush(m *memtable, f flushed) error {
 	var orphans []*segment
 	s.mu.Lock()
-	for i, t := range tasks {
+	for i, t := range f.tasks {
 		if g := s.groupByID[t.gid]; g != nil {
-			insertSegment(g, segs[i])
+			insertSegment(g, f.segs[i])
 		} else {
-			orphans = append(orphans, segs[i])
+			orphans = append(orphans, f.segs[i])
 		}
 	}
 	if len(s.frozen) > 0 && s.frozen[0] == m {
@@ -228,17 +295,41 @@ func (s *Store) flushMemtable(m *memtable, enc *zstd.Encoder) error {
 		o.obsolete()
 	}
 	if err := s.writeManifest(); err != nil {
-		return err
+		return err // the caller fails m's waiters
 	}
+	s.answer(m, nil)
 	files, _ := s.walFiles()
 	for _, n := range files {
 		if n <= m.walGen {
 			os.Remove(s.walPath(n))
 		}
 	}
-	s.log.Debug("store: flushed memtable", "events", m.rows, "segments", len(segs), "encode", encoded, "took", time.Since(start))
+	s.log.Debug("store: flushed memtable", "events", m.rows, "segments", len(f.segs), "encode", f.encoded)
 	s.kickMaint()
 	return nil
+}
+
+// failMemtable reports a flush failure to m's deferred appends. Its rows
+// stay in s.frozen (visible to reads) since nothing durable replaced them.
+func (s *Store) failMemtable(m *memtable, err error) {
+	s.answer(m, err)
+	s.mu.Lock()
+	s.cond.Broadcast()
+	s.mu.Unlock()
+}
+
+// answer calls m's waiters with err; later Sync calls no longer wait on m.
+func (s *Store) answer(m *memtable, err error) {
+	s.mu.Lock()
+	waiters := m.waiters
+	m.waiters, m.answered = nil, true
+	if s.lastFrozen == m {
+		s.lastFrozen = nil // do not keep its rows alive
+	}
+	s.mu.Unlock()
+	for _, w := range waiters {
+		w(err)
+	}
 }
 
 func (s *Store) kickMaint() {

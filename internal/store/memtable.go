@@ -23,6 +23,13 @@ type memtable struct {
 	bytes   int
 	walGen  uint64
 	created time.Time
+
+	// waiters are called once the memtable's rows are in segments listed
+	// in the manifest (nil) or that failed: AppendDeferred's callbacks and
+	// Sync's. answered is set when they have been taken for calling; both
+	// are guarded by Store.mu.
+	waiters  []func(error)
+	answered bool
 }
 
 type memGroup struct {
@@ -71,6 +78,33 @@ const MaxMessageBytes = 1 << 20
 // durable (fsynced in the WAL); concurrent callers share fsyncs. The
 // ingestion time is set by the store; events may come in any time order.
 func (s *Store) Append(account, groupName, streamName string, events []Event) error {
+	return s.appendEvents(account, groupName, streamName, events, nil)
+}
+
+// AppendDeferred is Append for bulk loads: it copies the events into the
+// active memtable and returns without writing them to the WAL, and done is
+// called once they are durable in fsynced segments listed in the manifest
+// (nil), or with the error that prevented it. Until then a crash loses
+// them, so a caller must not report them stored before done(nil); in
+// exchange the store writes each event once instead of twice (WAL and
+// segment) and spends no CPU on WAL frames. The events are visible to
+// reads at once, like appended ones. done runs on a store goroutine and
+// must not block for long; it may be called before AppendDeferred returns.
+//
+// A memtable is flushed when it is full or FlushInterval old; Sync flushes
+// at once. When AppendDeferred returns an error, done is not called.
+func (s *Store) AppendDeferred(account, groupName, streamName string, events []Event, done func(error)) error {
+	if done == nil {
+		return fmt.Errorf("%w: AppendDeferred needs a done function", ErrInvalid)
+	}
+	if len(events) == 0 {
+		done(nil)
+		return nil
+	}
+	return s.appendEvents(account, groupName, streamName, events, done)
+}
+
+func (s *Store) appendEvents(account, groupName, streamName string, events []Event, done func(error)) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -82,25 +116,31 @@ func (s *Store) Append(account, groupName, streamName string, events []Event) er
 			return fmt.Errorf("%w: event %d: message of %d bytes exceeds %d", ErrInvalid, i, len(events[i].Message), MaxMessageBytes)
 		}
 	}
+	if done != nil {
+		// No WAL frame, so no frame size limit.
+		return s.appendFrame(account, groupName, streamName, events, done)
+	}
 	// One WAL frame per call keeps replay simple, but frames are bounded:
 	// split very large batches (each part is durable before the next).
 	size := 0
 	for i := range events {
 		size += len(events[i].Message) + 20
 		if size > maxBatchPayload && i > 0 {
-			if err := s.appendFrame(account, groupName, streamName, events[:i]); err != nil {
+			if err := s.appendFrame(account, groupName, streamName, events[:i], nil); err != nil {
 				return err
 			}
-			return s.Append(account, groupName, streamName, events[i:])
+			return s.appendEvents(account, groupName, streamName, events[i:], nil)
 		}
 	}
-	return s.appendFrame(account, groupName, streamName, events)
+	return s.appendFrame(account, groupName, streamName, events, nil)
 }
 
 // maxBatchPayload bounds one WAL frame's payload (well under maxWALBody).
 const maxBatchPayload = 16 << 20
 
-func (s *Store) appendFrame(account, groupName, streamName string, events []Event) error {
+// appendFrame appends one batch: through the WAL when done is nil, else
+// deferred (see AppendDeferred).
+func (s *Store) appendFrame(account, groupName, streamName string, events []Event, done func(error)) error {
 	s.mu.Lock()
 	g, err := s.groupLocked(account, groupName)
 	if err != nil {
@@ -116,8 +156,19 @@ func (s *Store) appendFrame(account, groupName, streamName string, events []Even
 	s.mu.Unlock()
 
 	ingest := s.now()
-	payload, rows := encodeBatch(gid, sid, ingest, events)
-	codec, body, crc := frameBody(payload, s.opts.CompressWAL)
+	var (
+		rows  []memRow
+		codec byte
+		body  []byte
+		crc   uint32
+	)
+	if done != nil {
+		rows = copyBatch(sid, ingest, events)
+	} else {
+		var payload []byte
+		payload, rows = encodeBatch(gid, sid, ingest, events)
+		codec, body, crc = frameBody(payload, s.opts.CompressWAL)
+	}
 
 	s.mu.Lock()
 	// Backpressure: the active memtable may fill while MaxFrozen others are
@@ -144,14 +195,76 @@ func (s *Store) appendFrame(account, groupName, streamName string, events []Even
 		rows[i].seq = seq + uint64(i)
 	}
 	w := s.wal
-	w.pending = appendFrame(w.pending, codec, body, crc, seq)
+	if done == nil {
+		w.pending = appendFrame(w.pending, codec, body, crc, seq)
+	} else {
+		s.mem.waiters = append(s.mem.waiters, done)
+	}
 	s.mem.insert(gid, st, rows)
-	if s.mem.bytes >= s.opts.MemtableBytes {
+	full := s.mem.bytes >= s.opts.MemtableBytes
+	if full {
 		w.rotate = true
 	}
 	r := w.cur
 	s.mu.Unlock()
+	if done != nil {
+		if full {
+			w.wake()
+		}
+		return nil
+	}
 	w.wake()
 	<-r.done
 	return r.err
+}
+
+// copyBatch copies events into one buffer and returns memtable rows that
+// point into it (a deferred append has no WAL payload to alias).
+func copyBatch(sid uint32, ingest int64, events []Event) []memRow {
+	size := 0
+	for i := range events {
+		size += len(events[i].Message)
+	}
+	buf := make([]byte, 0, size)
+	rows := make([]memRow, len(events))
+	for i := range events {
+		m := events[i].Message
+		start := len(buf)
+		buf = append(buf, m...)
+		rows[i] = memRow{ts: events[i].Timestamp, ingest: ingest, stream: sid, msg: buf[start:len(buf):len(buf)]}
+	}
+	return rows
+}
+
+// Sync flushes everything appended so far into segments and returns once
+// they are listed in the manifest: the deferred appends made before the
+// call are then durable (their done functions have been called).
+func (s *Store) Sync() error {
+	ch := make(chan error, 1)
+	notify := func(err error) { ch <- err }
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.bgErr != nil {
+		err := s.bgErr
+		s.mu.Unlock()
+		return fmt.Errorf("store: %w", err)
+	}
+	// Memtables are installed and answered in the order they were frozen,
+	// so waiting for the newest one waits for all.
+	switch m := s.lastFrozen; {
+	case s.mem.rows > 0:
+		s.mem.waiters = append(s.mem.waiters, notify)
+		s.wal.rotate = true
+	case m != nil && !m.answered:
+		m.waiters = append(m.waiters, notify)
+	default:
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	s.wal.wake()
+	return <-ch
 }

@@ -131,6 +131,7 @@ func (w *walWriter) run() {
 			frozen.walGen = w.gen
 			s.mem = newMemtable()
 			s.frozen = append(s.frozen, frozen)
+			s.lastFrozen = frozen
 			w.rotate = false
 		}
 		// A rotation that has to wait for the flusher stays requested; the

@@ -11,7 +11,8 @@ import (
 )
 
 // Sink appends ingest's events to a log group. Its Append may be called
-// from several goroutines at once (ingest runs two appenders).
+// from several goroutines at once (ingest runs two appenders). It is an
+// ingest.DeferredSink.
 type Sink struct {
 	st             *store.Store
 	account, group string
@@ -32,15 +33,9 @@ func New(st *store.Store, account, group string) (*Sink, error) {
 // Append stores events in stream; the store copies the messages and has
 // made them durable when it returns.
 func (s *Sink) Append(stream string, events []ingest.Event) error {
-	s.mu.Lock()
-	if !s.ensured[stream] {
-		if err := s.st.EnsureLogStream(s.account, s.group, stream); err != nil {
-			s.mu.Unlock()
-			return fmt.Errorf("log stream %q: %w", stream, err)
-		}
-		s.ensured[stream] = true
+	if err := s.ensure(stream); err != nil {
+		return err
 	}
-	s.mu.Unlock()
 	bp, _ := s.bufs.Get().(*[]store.Event)
 	if bp == nil {
 		bp = new([]store.Event)
@@ -54,6 +49,43 @@ func (s *Sink) Append(stream string, events []ingest.Event) error {
 	*bp = buf[:0]
 	s.bufs.Put(bp)
 	return err
+}
+
+// AppendDeferred is Append without waiting for the disk: the store copies
+// the events and calls done once they are durable in segments (see
+// store.Store.AppendDeferred), which spares a bulk load the write-ahead log.
+func (s *Sink) AppendDeferred(stream string, events []ingest.Event, done func(error)) error {
+	if err := s.ensure(stream); err != nil {
+		return err
+	}
+	bp, _ := s.bufs.Get().(*[]store.Event)
+	if bp == nil {
+		bp = new([]store.Event)
+	}
+	buf := (*bp)[:0]
+	for _, e := range events {
+		buf = append(buf, store.Event{Timestamp: e.Timestamp, Message: e.Message})
+	}
+	err := s.st.AppendDeferred(s.account, s.group, stream, buf, done)
+	clear(buf)
+	*bp = buf[:0]
+	s.bufs.Put(bp)
+	return err
+}
+
+// Sync returns once every event handed to AppendDeferred is durable.
+func (s *Sink) Sync() error { return s.st.Sync() }
+
+func (s *Sink) ensure(stream string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ensured[stream] {
+		if err := s.st.EnsureLogStream(s.account, s.group, stream); err != nil {
+			return fmt.Errorf("log stream %q: %w", stream, err)
+		}
+		s.ensured[stream] = true
+	}
+	return nil
 }
 
 // StoredBytes is the group's size on disk as the store reports it

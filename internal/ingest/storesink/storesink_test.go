@@ -12,10 +12,17 @@ import (
 )
 
 // TestIngestIntoStore runs a real ingest into a real store and reads the
-// events back.
+// events back, through the WAL and deferred (straight into segments, with
+// memtables small enough that several flushes happen during the run).
 func TestIngestIntoStore(t *testing.T) {
+	for _, deferred := range []bool{false, true} {
+		t.Run(fmt.Sprintf("deferred=%v", deferred), func(t *testing.T) { testIngestIntoStore(t, deferred) })
+	}
+}
+
+func testIngestIntoStore(t *testing.T, deferred bool) {
 	dir := t.TempDir()
-	st, err := store.Open(dir, store.Options{})
+	st, err := store.Open(dir, store.Options{MemtableBytes: 64 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +35,7 @@ func TestIngestIntoStore(t *testing.T) {
 		fmt.Fprintf(&in, `{"event_timestamp":%d,"n":%d}`+"\n", 1718000000000+int64(i), i)
 	}
 	inputs := []ingest.Input{{Name: "a.ndjson", Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(in.String())), nil }}}
-	res, err := ingest.New(ingest.Options{ChunkSize: 16 << 10}).Run(context.Background(), inputs, sink)
+	res, err := ingest.New(ingest.Options{ChunkSize: 16 << 10, Deferred: deferred}).Run(context.Background(), inputs, sink)
 	if err != nil || res.Stored != 5000 {
 		t.Fatalf("stored %d, %v", res.Stored, err)
 	}
