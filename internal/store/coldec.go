@@ -108,6 +108,11 @@ func b2i(b bool) int {
 // When sub is given the column is built over the kept rows only (output row
 // sub.pos[r] for input row r), which saves building values nobody reads.
 func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.Column, error), subs ...*rowSubset) (*scan.Column, error) {
+	return decodeColumnIn(nil, p, nrows, ts, ref, subs...)
+}
+
+// decodeColumnIn is decodeColumn taking the per-row arrays from ar.
+func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name string) (*scan.Column, error), subs ...*rowSubset) (*scan.Column, error) {
 	var sub *rowSubset
 	if len(subs) > 0 {
 		sub = subs[0]
@@ -131,14 +136,14 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 	case 0:
 		present = nil
 		if sub != nil && r.i < len(p) && p[r.i] == encDict {
-			return decodeDictSubset(r, col, nil, nrows, nrows, sub)
+			return decodeDictSubset(ar, r, col, nil, nrows, nrows, sub)
 		}
 	case 1:
 		bm := r.bytes(uint64((nrows + 7) / 8))
 		if r.err != nil {
 			return nil, r.err
 		}
-		full := scan.NewBitmap(nrows)
+		full := ar.bitmap(nrows)
 		var word [8]byte
 		for w := range full {
 			k := copy(word[:], bm[min(8*w, len(bm)):])
@@ -153,9 +158,9 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 			cnt += bits.OnesCount64(w)
 		}
 		if sub != nil && r.i < len(p) && p[r.i] == encDict {
-			return decodeDictSubset(r, col, full, cnt, nrows, sub)
+			return decodeDictSubset(ar, r, col, full, cnt, nrows, sub)
 		}
-		present = make([]int32, 0, cnt)
+		present = ar.int32s(cnt)
 		for w, x := range full {
 			for x != 0 {
 				present = append(present, int32(64*w+bits.TrailingZeros64(x)))
@@ -165,7 +170,7 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		if sub == nil {
 			col.Present = full
 		} else {
-			col.Present = scan.NewBitmap(outRows)
+			col.Present = ar.bitmap(outRows)
 			for _, rr := range present {
 				if o := sub.pos[rr]; o >= 0 {
 					col.Present.Set(int(o))
@@ -209,7 +214,7 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 			r.fail("minus-timestamp int column without timestamps")
 		}
 		col.Type = scan.TypeInt
-		col.Ints = make([]int64, outRows)
+		col.Ints = ar.ints(outRows)
 		if r.err != nil {
 			break
 		}
@@ -281,7 +286,7 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		}
 	case encFloat:
 		col.Type = scan.TypeFloat
-		col.Floats = make([]float64, outRows)
+		col.Floats = ar.floats(outRows)
 		b := r.bytes(uint64(n) * 8)
 		for i := 0; i < n && r.err == nil; i++ {
 			if o := out(i); o >= 0 {
@@ -325,7 +330,7 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 			return nil, r.err
 		}
 		b := r.bytes(uint64(n) * uint64(w))
-		col.Codes = make([]uint32, outRows)
+		col.Codes = ar.codes(outRows)
 		if r.err == nil && sub == nil && present == nil {
 			// Full column: codes go straight to their rows.
 			mx := uint32(0)
@@ -372,7 +377,7 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 			}
 		}
 		if sub != nil && r.err == nil {
-			used := make([]bool, nd)
+			used := ar.bools(int(nd))
 			for _, rr := range sub.rows {
 				if col.Present == nil || col.Present.Get(int(sub.pos[rr])) {
 					used[col.Codes[sub.pos[rr]]] = true
@@ -400,7 +405,7 @@ func decodeColumn(p []byte, nrows int, ts []int64, ref func(name string) (*scan.
 		if err != nil {
 			return nil, fmt.Errorf("referenced column %q: %w", name, err)
 		}
-		rest, err := decodeColumn(nested, nrows, ts, nil, sub)
+		rest, err := decodeColumnIn(ar, nested, nrows, ts, nil, sub)
 		if err != nil {
 			return nil, fmt.Errorf("nested chunk: %w", err)
 		}
@@ -484,7 +489,7 @@ func decodeDeltas(b []byte, at int, out []int64) int {
 // sub only: codes are fixed-width, so each kept row's code is found by its
 // rank among the present rows instead of walking every value, and only the
 // dictionary values the kept rows use are built.
-func decodeDictSubset(r *chunkReader, col *scan.Column, full scan.Bitmap, n, nrows int, sub *rowSubset) (*scan.Column, error) {
+func decodeDictSubset(ar *colArena, r *chunkReader, col *scan.Column, full scan.Bitmap, n, nrows int, sub *rowSubset) (*scan.Column, error) {
 	r.byte1() // encDict, checked by the caller
 	col.Type = scan.TypeDict
 	nd := r.uvarint()
@@ -519,10 +524,10 @@ func decodeDictSubset(r *chunkReader, col *scan.Column, full scan.Bitmap, n, nro
 			rank[k] = c
 			c += int32(bits.OnesCount64(x))
 		}
-		col.Present = scan.NewBitmap(sub.n)
+		col.Present = ar.bitmap(sub.n)
 	}
-	col.Codes = make([]uint32, sub.n)
-	used := make([]bool, nd)
+	col.Codes = ar.codes(sub.n)
+	used := ar.bools(int(nd))
 	for _, rr := range sub.rows {
 		vi := rr
 		if full != nil {

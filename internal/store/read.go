@@ -245,9 +245,10 @@ loop:
 // these are the largest per-block allocations (timestamps, row subsets).
 // Strings are never reused.
 type scratch struct {
-	ts   []int64
-	sub  *rowSubset // the hints' kept rows
-	lazy *rowSubset // rows of the last Block.Load
+	ts    []int64
+	sub   *rowSubset // the hints' kept rows
+	lazy  *rowSubset // rows of the last Block.Load
+	arena colArena   // per-row arrays of the current block's columns
 }
 
 var systemFields = []string{"@timestamp", "@ingestionTime", "@message", "@logStream", "@log", "@ptr"}
@@ -260,6 +261,7 @@ var systemFields = []string{"@timestamp", "@ingestionTime", "@message", "@logStr
 func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Block, error) {
 	want, all, hints := req.Columns, req.AllColumns, req.Hints
 	seg, bi, rg := j.seg, j.bi, j.rg
+	sc.arena.reset() // the previous block's columns are no longer in use
 	bts := &blockTS{seg: seg, bi: bi, sc: sc}
 	var err error
 	names := want

@@ -35,26 +35,26 @@ func (t *blockTS) get() ([]int64, error) {
 // col decodes user column ci, decoding the timestamps first only if the
 // column's encoding needs them.
 func (t *blockTS) col(ci int, sub ...*rowSubset) (*scan.Column, error) {
-	c, err := t.seg.readCol(t.bi, ci, t.ts, sub...)
+	c, err := t.seg.readColIn(&t.sc.arena, t.bi, ci, t.ts, sub...)
 	if t.ts == nil && errors.Is(err, errNeedTS) {
 		ts, err := t.get()
 		if err != nil {
 			return nil, err
 		}
-		return t.seg.readCol(t.bi, ci, ts, sub...)
+		return t.seg.readColIn(&t.sc.arena, t.bi, ci, ts, sub...)
 	}
 	return c, err
 }
 
 // sys is col for system column k.
 func (t *blockTS) sys(k int, sub ...*rowSubset) (*scan.Column, error) {
-	c, err := t.seg.readSys(t.bi, k, t.ts, sub...)
+	c, err := t.seg.readSysIn(&t.sc.arena, t.bi, k, t.ts, sub...)
 	if t.ts == nil && errors.Is(err, errNeedTS) {
 		ts, err := t.get()
 		if err != nil {
 			return nil, err
 		}
-		return t.seg.readSys(t.bi, k, ts, sub...)
+		return t.seg.readSysIn(&t.sc.arena, t.bi, k, ts, sub...)
 	}
 	return c, err
 }

@@ -420,11 +420,16 @@ func (s *segment) readTemp(ref chunkRef, what string) (p []byte, release func(),
 var sysNames = [nSys]string{"@timestamp", "@ingestionTime", "sequence", "stream", "shape", "raw message", "shape table"}
 
 func (s *segment) readSys(bi *blockIndex, k int, ts []int64, sub ...*rowSubset) (*scan.Column, error) {
+	return s.readSysIn(nil, bi, k, ts, sub...)
+}
+
+// readSysIn is readSys taking the per-row arrays from ar.
+func (s *segment) readSysIn(ar *colArena, bi *blockIndex, k int, ts []int64, sub ...*rowSubset) (*scan.Column, error) {
 	p, release, err := s.readTemp(bi.sys[k], sysNames[k]+" column")
 	if err != nil {
 		return nil, err
 	}
-	c, err := decodeColumn(p, bi.rows, ts, nil, sub...)
+	c, err := decodeColumnIn(ar, p, bi.rows, ts, nil, sub...)
 	release()
 	if err != nil {
 		return nil, fmt.Errorf("store: segment %s: %s column at byte %d: %w", s.name(), sysNames[k], bi.sys[k].off, err)
@@ -464,10 +469,15 @@ func (s *segment) readTS(bi *blockIndex, dst []int64) ([]int64, error) {
 }
 
 func (s *segment) readCol(bi *blockIndex, ci int, ts []int64, sub ...*rowSubset) (*scan.Column, error) {
-	return s.readColRef(bi, ci, ts, true, sub...)
+	return s.readColRef(nil, bi, ci, ts, true, sub...)
 }
 
-func (s *segment) readColRef(bi *blockIndex, ci int, ts []int64, allowRef bool, sub ...*rowSubset) (*scan.Column, error) {
+// readColIn is readCol taking the per-row arrays from ar.
+func (s *segment) readColIn(ar *colArena, bi *blockIndex, ci int, ts []int64, sub ...*rowSubset) (*scan.Column, error) {
+	return s.readColRef(ar, bi, ci, ts, true, sub...)
+}
+
+func (s *segment) readColRef(ar *colArena, bi *blockIndex, ci int, ts []int64, allowRef bool, sub ...*rowSubset) (*scan.Column, error) {
 	c := &bi.cols[ci]
 	var resolve func(string) (*scan.Column, error)
 	if allowRef {
@@ -476,14 +486,14 @@ func (s *segment) readColRef(bi *blockIndex, ci int, ts []int64, allowRef bool, 
 			if !ok {
 				return nil, fmt.Errorf("no such column in the block")
 			}
-			return s.readColRef(bi, k, ts, false, sub...)
+			return s.readColRef(ar, bi, k, ts, false, sub...)
 		}
 	}
 	p, release, err := s.readTemp(c.chunk, "column "+strconv.Quote(c.name))
 	if err != nil {
 		return nil, err
 	}
-	col, err := decodeColumn(p, bi.rows, ts, resolve, sub...)
+	col, err := decodeColumnIn(ar, p, bi.rows, ts, resolve, sub...)
 	release()
 	if err != nil {
 		return nil, fmt.Errorf("store: segment %s: column %q at byte %d: %w", s.name(), c.name, c.chunk.off, err)
