@@ -127,6 +127,16 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 	if sub != nil && len(sub.pos) != nrows {
 		return nil, fmt.Errorf("row subset of %d rows for a %d-row chunk", len(sub.pos), nrows)
 	}
+	if sub != nil && 8*len(sub.rows) >= 7*nrows && ref == nil {
+		// Nearly every row is kept: decoding in sequence and then
+		// moving the kept rows is cheaper than finding each kept row's
+		// value by rank.
+		c, err := decodeColumnIn(ar, p, nrows, ts, nil)
+		if err != nil {
+			return nil, err
+		}
+		return placeRows(ar, c, sub), nil
+	}
 	outRows := nrows
 	if sub != nil {
 		outRows = sub.n

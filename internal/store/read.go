@@ -304,7 +304,6 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 
 	var keep []bool // nil: every row kept
 	kept := bi.rows
-	mustDrop := false // rows of deleted streams: dropping them is not optional
 	drop := func(i int) {
 		if keep == nil {
 			keep = make([]bool, bi.rows)
@@ -325,7 +324,6 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			for i, id := range stream {
 				if rg.deleted[uint32(id)] {
 					drop(i)
-					mustDrop = true
 				}
 			}
 			break
@@ -415,12 +413,6 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 	}
 	if kept == 0 {
 		return nil, nil
-	}
-	if keep != nil && !mustDrop && !all && kept >= bi.rows-bi.rows/8 && len(partial) == 0 {
-		// The hints drop few rows: decoding every row in sequence is
-		// cheaper than building the subset and picking rows by rank, and
-		// the engine re-checks its filters anyway.
-		keep, kept = nil, bi.rows
 	}
 	if keep != nil {
 		// From here on every column is built over the kept rows only.
@@ -759,9 +751,14 @@ func strEqual(v scan.Value, s string) bool {
 
 // compactColumn keeps only the given rows.
 func compactColumn(c *scan.Column, keep []int) *scan.Column {
+	return compactColumnIn(nil, c, keep)
+}
+
+// compactColumnIn is compactColumn taking the per-row arrays from ar.
+func compactColumnIn(ar *colArena, c *scan.Column, keep []int) *scan.Column {
 	out := &scan.Column{Type: c.Type, Dict: c.Dict}
 	if c.Present != nil {
-		out.Present = scan.NewBitmap(len(keep))
+		out.Present = ar.bitmap(len(keep))
 		for i, r := range keep {
 			if c.Present.Get(r) {
 				out.Present.Set(i)
@@ -772,13 +769,20 @@ func compactColumn(c *scan.Column, keep []int) *scan.Column {
 	case scan.TypeString:
 		out.Strs = pick(c.Strs, keep)
 	case scan.TypeDict:
-		out.Codes = pick(c.Codes, keep)
+		out.Codes = pickTo(ar.codes(len(keep)), c.Codes, keep)
 	case scan.TypeInt:
-		out.Ints = pick(c.Ints, keep)
+		out.Ints = pickTo(ar.ints(len(keep)), c.Ints, keep)
 	case scan.TypeFloat:
-		out.Floats = pick(c.Floats, keep)
+		out.Floats = pickTo(ar.floats(len(keep)), c.Floats, keep)
 	case scan.TypeMixed:
 		out.Values = pick(c.Values, keep)
+	}
+	return out
+}
+
+func pickTo[T any](out, v []T, keep []int) []T {
+	for i, r := range keep {
+		out[i] = v[r]
 	}
 	return out
 }

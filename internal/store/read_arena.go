@@ -91,3 +91,39 @@ func (a *colArena) bools(n int) []bool {
 	}
 	return a.bs.take(n)
 }
+
+// placeRows lays a column decoded over every stored row out over the rows
+// of sub: stored row r goes to output row sub.pos[r] (of sub.n), for the
+// rows listed in sub.rows (as decodeColumn over sub would: other output
+// rows hold zero values, absent only if the column has a presence bitmap).
+func placeRows(ar *colArena, c *scan.Column, sub *rowSubset) *scan.Column {
+	out := &scan.Column{Type: c.Type, Dict: c.Dict}
+	if c.Present != nil {
+		out.Present = ar.bitmap(sub.n)
+		for _, r := range sub.rows {
+			if c.Present == nil || c.Present.Get(r) {
+				out.Present.Set(int(sub.pos[r]))
+			}
+		}
+	}
+	switch c.Type {
+	case scan.TypeString:
+		out.Strs = place(make([]string, sub.n), c.Strs, sub)
+	case scan.TypeDict:
+		out.Codes = place(ar.codes(sub.n), c.Codes, sub)
+	case scan.TypeInt:
+		out.Ints = place(ar.ints(sub.n), c.Ints, sub)
+	case scan.TypeFloat:
+		out.Floats = place(ar.floats(sub.n), c.Floats, sub)
+	case scan.TypeMixed:
+		out.Values = place(make([]scan.Value, sub.n), c.Values, sub)
+	}
+	return out
+}
+
+func place[T any](out, v []T, sub *rowSubset) []T {
+	for _, r := range sub.rows {
+		out[sub.pos[r]] = v[r]
+	}
+	return out
+}
