@@ -88,13 +88,73 @@ type segTask struct {
 	blocks []blockOut
 }
 
+func rowLess(a, b *memRow) bool {
+	return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq)
+}
+
+// maxMergeRuns is how many sorted runs sortRows merges rather than sorting
+// the rows from scratch.
+const maxMergeRuns = 64
+
+// sortRows sorts rows by time, then sequence number. A memtable is usually
+// a few sorted runs (each appended batch of a time-ordered file is one,
+// and concurrent appenders interleave batches), which merging puts in order
+// in a few linear passes; anything more disordered is sorted.
 func sortRows(rows []memRow) {
-	slices.SortFunc(rows, func(a, b memRow) int {
-		if c := cmp.Compare(a.ts, b.ts); c != 0 {
-			return c
+	var starts []int
+	for i := 1; i < len(rows); i++ {
+		if rowLess(&rows[i], &rows[i-1]) {
+			if len(starts) == maxMergeRuns {
+				slices.SortFunc(rows, func(a, b memRow) int {
+					if c := cmp.Compare(a.ts, b.ts); c != 0 {
+						return c
+					}
+					return cmp.Compare(a.seq, b.seq)
+				})
+				return
+			}
+			starts = append(starts, i)
 		}
-		return cmp.Compare(a.seq, b.seq)
-	})
+	}
+	if len(starts) == 0 {
+		return
+	}
+	bounds := append(append([]int{0}, starts...), len(rows))
+	src, dst := rows, make([]memRow, len(rows))
+	for len(bounds) > 2 {
+		next := bounds[:1]
+		for k := 0; k+1 < len(bounds); k += 2 {
+			lo, mid := bounds[k], bounds[k+1]
+			hi := mid
+			if k+2 < len(bounds) {
+				hi = bounds[k+2]
+			}
+			mergeRows(dst[lo:hi], src[lo:mid], src[mid:hi])
+			next = append(next, hi)
+		}
+		bounds = next
+		src, dst = dst, src
+	}
+	if &src[0] != &rows[0] {
+		copy(rows, src)
+	}
+}
+
+// mergeRows merges the sorted a and b into dst (len(a)+len(b) long).
+func mergeRows(dst, a, b []memRow) {
+	i, j, k := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		if rowLess(&b[j], &a[i]) {
+			dst[k] = b[j]
+			j++
+		} else {
+			dst[k] = a[i]
+			i++
+		}
+		k++
+	}
+	k += copy(dst[k:], a[i:])
+	copy(dst[k:], b[j:])
 }
 
 // splitTasks sorts rows by time and cuts them into per-day tasks.

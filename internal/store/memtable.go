@@ -23,6 +23,8 @@ type memtable struct {
 	bytes   int
 	walGen  uint64
 	created time.Time
+	// rowsHint is the row count of the memtable before this one.
+	rowsHint int
 
 	// waiters are called once the memtable's rows are in segments listed
 	// in the manifest (nil) or that failed: AppendDeferred's callbacks and
@@ -52,6 +54,11 @@ func (m *memtable) insert(gid uint32, st *stream, rows []memRow) {
 	mg := m.groups[gid]
 	if mg == nil {
 		mg = &memGroup{}
+		if len(m.groups) == 0 && m.rowsHint > 0 {
+			// Bulk loads fill one group: size it like the previous
+			// memtable instead of regrowing it a dozen times.
+			mg.rows = make([]memRow, 0, m.rowsHint)
+		}
 		m.groups[gid] = mg
 	}
 	mg.rows = append(mg.rows, rows...)

@@ -130,6 +130,7 @@ func (w *walWriter) run() {
 			frozen = s.mem
 			frozen.walGen = w.gen
 			s.mem = newMemtable()
+			s.mem.rowsHint = frozen.rows + frozen.rows/16
 			s.frozen = append(s.frozen, frozen)
 			s.lastFrozen = frozen
 			w.rotate = false
