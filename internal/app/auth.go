@@ -30,11 +30,12 @@ func logsAuthenticator(v *sigv4.Verifier) cwlogs.Authenticator {
 	return func(r *http.Request) (cwlogs.Identity, *cwlogs.APIError) {
 		id, err := v.Verify(r)
 		if err != nil {
+			// Both are awsjson.Error: the verifier's answer goes out as is.
 			var se *sigv4.Error
 			if errors.As(err, &se) {
-				return cwlogs.Identity{}, &cwlogs.APIError{Status: se.Status, Code: se.Code, Msg: se.Message}
+				return cwlogs.Identity{}, se
 			}
-			return cwlogs.Identity{}, &cwlogs.APIError{Status: 400, Code: "IncompleteSignatureException", Msg: err.Error()}
+			return cwlogs.Identity{}, &cwlogs.APIError{Status: 400, Code: sigv4.CodeIncompleteSignature, Message: err.Error()}
 		}
 		return cwlogs.Identity{AccessKeyID: id.AccessKeyID, Account: id.AccountID, Region: id.Region}, nil
 	}

@@ -4,13 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/mailtrail/mailtrail/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/mailtrail/mailtrail/internal/api/awsjson"
+	"github.com/mailtrail/mailtrail/internal/atomicfile"
 )
 
 // Saved query definitions, per account, persisted as one JSON file written
@@ -124,7 +126,7 @@ func (s *Server) putQueryDefinition(ctx context.Context, id Identity, in *putQue
 		if len(m) >= 1000 {
 			return nil, apiErr(400, "LimitExceededException", "You have reached the maximum number of saved queries (1000).")
 		}
-		defID = newRequestID()
+		defID = awsjson.NewRequestID()
 	} else if m[defID] == nil {
 		return nil, notFound("The specified query definition does not exist.")
 	}

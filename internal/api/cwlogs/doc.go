@@ -18,4 +18,7 @@
 //   - Pagination tokens are opaque base64 strings; the last page carries no
 //     token (GetLogEvents returns the caller's token at the end, as AWS does).
 //   - Operations we do not serve answer UnknownOperationException.
+//
+// Errors, request ids and the JSON encoding are internal/api/awsjson's,
+// shared with the WorkMail API and the SigV4 verifier.
 package cwlogs

@@ -367,7 +367,7 @@ func (s *Server) tag(id Identity, group string, tags map[string]string, resource
 		}
 	}
 	if n > 50 {
-		return &APIError{Status: 400, Code: "TooManyTagsException", Msg: "A resource can have no more than 50 tags.", Extra: map[string]any{"resourceName": resource}}
+		return &APIError{Status: 400, Code: "TooManyTagsException", Message: "A resource can have no more than 50 tags.", Extra: map[string]any{"resourceName": resource}}
 	}
 	return storeErr(s.Store.TagLogGroup(id.Account, group, tags), "log group")
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailtrail/mailtrail/internal/api/awsjson"
 	"github.com/mailtrail/mailtrail/internal/filterpattern"
 	"github.com/mailtrail/mailtrail/internal/store"
 )
@@ -151,7 +152,7 @@ func (s *Server) startLiveTail(w http.ResponseWriter, r *http.Request, id Identi
 	}
 	start := map[string]any{
 		"requestId":             w.Header().Get("x-amzn-RequestId"),
-		"sessionId":             newRequestID(),
+		"sessionId":             awsjson.NewRequestID(),
 		"logGroupIdentifiers":   in.LogGroupIdentifiers,
 		"logStreamNames":        in.LogStreamNames,
 		"logStreamNamePrefixes": in.LogStreamNamePrefixes,

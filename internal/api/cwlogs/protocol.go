@@ -3,14 +3,13 @@ package cwlogs
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/mailtrail/mailtrail/internal/api/awsjson"
 )
 
 // TargetPrefix is the X-Amz-Target prefix of CloudWatch Logs operations.
@@ -20,18 +19,12 @@ const TargetPrefix = "Logs_20140328."
 // JSON framing and escaping, which can double the size.
 const maxBody = 8 << 20
 
-// APIError is an error in AWS's JSON 1.1 shape.
-type APIError struct {
-	Status int            // HTTP status
-	Code   string         // __type, e.g. ResourceNotFoundException
-	Msg    string         // message
-	Extra  map[string]any // modeled extra members (queryCompileError, ...)
-}
-
-func (e *APIError) Error() string { return e.Code + ": " + e.Msg }
+// APIError is an error answer in AWS's JSON 1.1 shape (__type, message
+// and the exception's modeled members in Extra).
+type APIError = awsjson.Error
 
 func apiErr(status int, code, format string, args ...any) *APIError {
-	return &APIError{Status: status, Code: code, Msg: fmt.Sprintf(format, args...)}
+	return awsjson.Errorf(status, code, format, args...)
 }
 
 func invalidParam(format string, args ...any) *APIError {
@@ -63,17 +56,9 @@ type ctxKey struct{}
 // operation is one API operation: decode its input from body and answer.
 type operation func(ctx context.Context, id Identity, body []byte) (any, error)
 
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
-
 // ServeHTTP routes on X-Amz-Target.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := newRequestID()
-	w.Header().Set("x-amzn-RequestId", reqID)
+	reqID := awsjson.SetRequestID(w)
 	if r.Method != http.MethodPost {
 		writeError(w, apiErr(400, "UnknownOperationException", "only POST is served"))
 		return
@@ -129,30 +114,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, ae)
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	if out == nil {
-		io.WriteString(w, "{}")
-		return
+	w.Header().Set("Content-Type", awsjson.ContentType)
+	var werr error
+	switch out := out.(type) {
+	case nil:
+		_, werr = io.WriteString(w, "{}")
+	case rawJSON:
+		_, werr = w.Write(out)
+	default:
+		werr = awsjson.Encode(w, out)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
-		s.log.Warn("writing response", "op", opName, "err", err)
+	if werr != nil {
+		s.log.Warn("writing response", "op", opName, "err", werr)
 	}
 }
 
-func writeError(w http.ResponseWriter, e *APIError) {
-	m := map[string]any{"__type": e.Code, "message": e.Msg}
-	for k, v := range e.Extra {
-		m[k] = v
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-ErrorType", e.Code)
-	w.WriteHeader(e.Status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(m)
-}
+// rawJSON is an operation's answer already encoded (as awsjson.Encode
+// would, newline included), for answers too large to go through
+// reflection quickly (GetQueryResults).
+type rawJSON []byte
+
+func writeError(w http.ResponseWriter, e *APIError) { awsjson.WriteError(w, e) }
 
 // decode parses a request body into v, rejecting malformed JSON and wrong
 // member types with AWS's SerializationException.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailtrail/mailtrail/internal/api/awsjson"
 	"github.com/mailtrail/mailtrail/internal/query"
 )
 
@@ -173,7 +174,7 @@ func (s *Server) startQuery(ctx context.Context, id Identity, in *startQueryIn) 
 		}
 	}
 	rq := &runningQuery{
-		id: newRequestID(), account: id.Account, text: *in.QueryString, groups: groups,
+		id: awsjson.NewRequestID(), account: id.Account, text: *in.QueryString, groups: groups,
 		created: s.Now(), status: "Scheduled",
 	}
 	rq.rewritten = rewriteQuery(groups, start, end, *in.QueryString)
@@ -245,7 +246,7 @@ func (s *Server) startQuery(ctx context.Context, id Identity, in *startQueryIn) 
 // queryCompileError member AWS models.
 func malformed(err error) error {
 	var pe *query.ParseError
-	ae := &APIError{Status: 400, Code: "MalformedQueryException", Msg: err.Error()}
+	ae := &APIError{Status: 400, Code: "MalformedQueryException", Message: err.Error()}
 	if errors.As(err, &pe) {
 		ae.Extra = map[string]any{"queryCompileError": map[string]any{
 			"location": map[string]any{"startCharOffset": pe.StartOffset, "endCharOffset": pe.EndOffset},
@@ -296,7 +297,7 @@ func (s *Server) queryGroups(id Identity, in *startQueryIn, q *query.Query) ([]s
 	}
 	for _, n := range names {
 		if !s.groupExists(id.Account, n) {
-			return nil, notFound("Log group '%s' does not exist for account ID '%s' (Service: AWSLogs; Status Code: 400; Error Code: ResourceNotFoundException; Request ID: %s; Proxy: null)", n, id.Account, newRequestID())
+			return nil, notFound("Log group '%s' does not exist for account ID '%s' (Service: AWSLogs; Status Code: 400; Error Code: ResourceNotFoundException; Request ID: %s; Proxy: null)", n, id.Account, awsjson.NewRequestID())
 		}
 	}
 	return names, nil

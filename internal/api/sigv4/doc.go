@@ -13,7 +13,8 @@
 // store, and compares signatures in constant time. On success it returns the
 // caller's Identity (access key id, account id, region, service); on failure
 // an *Error carrying the AWS error code, HTTP status and message, ready to be
-// written in the JSON 1.1 error shape {"__type": Code, "message": Message}.
+// written in the JSON 1.1 error shape {"__type": Code, "message": Message}
+// by awsjson.WriteError (Error is awsjson.Error).
 //
 // Error codes are the ones AWS's JSON 1.1 ("coral") services such as
 // CloudWatch Logs put on the wire, not the generic names of the query

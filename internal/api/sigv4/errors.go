@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mailtrail/mailtrail/internal/api/awsjson"
 )
 
 // AWS error codes returned by the verifier. These are the names JSON 1.1
@@ -29,23 +31,17 @@ const (
 	CodeRequestEntityTooLarge = "RequestEntityTooLargeException"
 )
 
-// Error is a verification failure as AWS reports it. The API layer writes it as
-// HTTP Status with body {"__type": Code, "message": Message} and header
-// X-Amzn-ErrorType: Code.
-type Error struct {
-	Code    string
-	Status  int
-	Message string
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+// Error is a verification failure as AWS reports it: the APIs write it
+// unchanged with awsjson.WriteError (HTTP Status, body {"__type": Code,
+// "message": Message}, header X-Amzn-ErrorType: Code). Extra is never set.
+type Error = awsjson.Error
 
 func newError(code, format string, args ...any) *Error {
 	status := http.StatusBadRequest
 	if code == CodeRequestEntityTooLarge {
 		status = http.StatusRequestEntityTooLarge
 	}
-	return &Error{Code: code, Status: status, Message: fmt.Sprintf(format, args...)}
+	return awsjson.Errorf(status, code, format, args...)
 }
 
 // errMissingToken is what a JSON 1.1 service answers to an unsigned request.

@@ -15,9 +15,9 @@ func SigV4Authenticator(v *sigv4.Verifier) Authenticator {
 	return func(r *http.Request) (Caller, error) {
 		id, err := v.Verify(r)
 		if err != nil {
-			var se *sigv4.Error
+			var se *sigv4.Error // the same type as AuthError
 			if errors.As(err, &se) {
-				return Caller{}, &AuthError{Status: se.Status, Code: se.Code, Message: se.Message}
+				return Caller{}, se
 			}
 			return Caller{}, err
 		}

@@ -10,7 +10,8 @@
 // model's PascalCase member names. Answers are application/x-amz-json-1.1;
 // every answer carries x-amzn-RequestId. Errors have the body
 // {"__type": "<Exception>", "message": "..."} and the X-Amzn-ErrorType
-// header, which is what botocore reads to raise the modeled exception.
+// header, which is what botocore reads to raise the modeled exception
+// (internal/api/awsjson writes them, as for CloudWatch Logs).
 // Timestamps are epoch seconds (JSON numbers), as WorkMail sends them.
 //
 // Served operations: CreateOrganization, DescribeOrganization,

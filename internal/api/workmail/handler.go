@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mailtrail/mailtrail/internal/access"
+	"github.com/mailtrail/mailtrail/internal/api/awsjson"
 	"github.com/mailtrail/mailtrail/internal/org"
 )
 
@@ -35,14 +36,9 @@ type Authenticator func(r *http.Request) (Caller, error)
 
 // AuthError is an authentication failure as AWS reports it: HTTP status,
 // exception name (InvalidSignatureException, UnrecognizedClientException,
-// ...) and message.
-type AuthError struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *AuthError) Error() string { return e.Code + ": " + e.Message }
+// ...) and message. It is the shared AWS JSON error (and sigv4.Error), so
+// a verifier's refusal is written as it comes.
+type AuthError = awsjson.Error
 
 // ManagementCall is one reported API call: what a CloudTrail management
 // event needs besides the caller's account, which OnCall gets apart.
@@ -146,8 +142,7 @@ func Operations() []string {
 // ServeHTTP answers one API request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.cfg.Now().UTC()
-	reqID := org.NewGUID()
-	w.Header().Set("x-amzn-RequestId", reqID)
+	reqID := awsjson.SetRequestID(w)
 	target := r.Header.Get("X-Amz-Target")
 	name, isWorkMail := strings.CutPrefix(target, TargetPrefix)
 	if r.Method != http.MethodPost {
@@ -174,6 +169,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ae := &AuthError{Status: http.StatusForbidden, Code: CodeAccessDenied, Message: err.Error()}
 			errors.As(err, &ae)
 			h.log.Info("workmail request refused", "target", target, "code", ae.Code, "remote", r.RemoteAddr, "request_id", reqID)
+			// Only the status, code and message of a refusal are sent.
 			writeError(w, &apiError{Status: ae.Status, Code: ae.Code, Message: ae.Message})
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mailtrail/mailtrail/internal/api/awsjson"
 	"github.com/mailtrail/mailtrail/internal/org"
 )
 
@@ -17,7 +18,7 @@ import (
 const TargetPrefix = "WorkMailService."
 
 // ContentType is the AWS JSON 1.1 media type.
-const ContentType = "application/x-amz-json-1.1"
+const ContentType = awsjson.ContentType
 
 // MaxBodyBytes bounds a request body. The largest served request,
 // PutAccessControlRule with 2×1024 CIDRs, is under 64 KiB; the margin is
@@ -34,13 +35,7 @@ const (
 )
 
 // apiError is an error as written on the wire.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+type apiError = awsjson.Error
 
 // toAPIError classifies any error an operation returned: directory and rule
 // errors are client errors (400) with their AWS code; anything else is an
@@ -57,22 +52,9 @@ func toAPIError(err error) (ae *apiError, internal bool) {
 		Message: "The request processing has failed because of an unknown error."}, true
 }
 
-func writeError(w http.ResponseWriter, e *apiError) {
-	h := w.Header()
-	h.Set("Content-Type", ContentType)
-	h.Set("X-Amzn-ErrorType", e.Code)
-	w.WriteHeader(e.Status)
-	writeJSON(w, struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{e.Code, e.Message})
-}
+func writeError(w http.ResponseWriter, e *apiError) { awsjson.WriteError(w, e) }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
+func writeJSON(w io.Writer, v any) error { return awsjson.Encode(w, v) }
 
 // DecodeRequest parses a request body into v (a pointer to an operation's
 // input struct) the way the handler does: an empty body is {}; a body that
