@@ -136,7 +136,7 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 		}
 	}
 	bt.n = n
-	if !ex.noStats {
+	{
 		ex.scanned.Add(int64(n))
 		// bytesScanned: the in-range share of the block's message bytes,
 		// plus PutLogEvents' 26 bytes of overhead per event.
@@ -178,19 +178,15 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 	if bt.n == 0 {
 		return nil
 	}
-	if !ex.noStats {
-		ex.matched.Add(int64(bt.n))
-	}
-	if ex.tsOnly {
-		ex.collectTimes(pt)
-		if ex.matched.Load() > int64(ex.topK) {
-			ex.switched.Store(true)
+	ex.matched.Add(int64(bt.n))
+	if ex.top != nil {
+		if blk.MaxTime < ex.top.kth.Load() {
+			return nil // every row is older than the k newest matched
 		}
-		if ex.switched.Load() {
-			for m := ex.minPost.Load(); blk.MinTime < m && !ex.minPost.CompareAndSwap(m, blk.MinTime); m = ex.minPost.Load() {
-			}
-			return nil
+		if err := ex.ensure(bt, ex.keySlots, bt.sel[:bt.n]); err != nil {
+			return err
 		}
+		ex.noteTimes(pt)
 	}
 	if p.pivot == pivotStats {
 		if err := ex.ensure(bt, ex.pivotSlots, bt.sel[:bt.n]); err != nil {
@@ -681,6 +677,9 @@ func (ex *executor) collect(pt *part) error {
 	cand := pt.cand[:0]
 	candRows := bt.rowsBuf2[:0]
 	for k := 0; k < bt.n; k++ {
+		if ex.top != nil && ex.tooOld(bt, k) {
+			continue
+		}
 		c.k = k
 		base := len(keyBuf)
 		for _, f := range ex.sortKeys {
@@ -709,9 +708,6 @@ func (ex *executor) collect(pt *part) error {
 			if ex.cmpKeys(keys, pt.rows[0].keys, bt.get(pr, k), pt.rows[0].vals[pr]) >= 0 {
 				continue
 			}
-		}
-		if ex.seen != nil && ex.seen[bt.get(pr, k).String()] {
-			continue // collected by the first pass of twoPass
 		}
 		r := newRow(ex, bt, k, keys)
 		sz := int64(56*(len(r.vals)+nk)) + r.strBytes

@@ -171,14 +171,11 @@ func Run(ctx context.Context, src scan.Source, q *Query, opt Options) (*Result, 
 		}
 		return ctx.Err()
 	}
-	var err error
-	// Partial results must show rows as blocks arrive, which the first
-	// pass of twoPass does not produce: those runs keep one pass.
-	if opt.Partial == nil && ex.newestFirst() {
-		err = ex.twoPass(ctx, src, req, fn)
-	} else {
-		err = src.Scan(ctx, req, fn)
+	if ex.newestFirst() {
+		req.Descending = true
+		ex.top = newTopTimes(ex.topK)
 	}
+	err := src.Scan(ctx, req, fn)
 	stopPartial()
 	if err != nil {
 		return nil, err
@@ -273,19 +270,9 @@ type executor struct {
 
 	scanned, matched, bytes atomic.Int64
 
-	// Two-pass top-k on @timestamp descending (see twoPass): tsOnly makes
-	// the first pass keep the timestamps of the matched rows,
-	// noStats makes the second pass leave the statistics alone, tsBad
-	// records a block whose timestamps were not plain integers.
-	tsOnly, noStats bool
-	tsBad           atomic.Bool
-	// switched is set once the first pass has matched enough rows that
-	// it stops collecting them and a second pass is needed.
-	switched atomic.Bool
-	// minPost is the least MinTime of the blocks the first pass evaluated
-	// after the switch; seen holds the @ptr of the rows it collected.
-	minPost atomic.Int64
-	seen    map[string]bool
+	// top is the shared bound of a top-k on @timestamp descending (see
+	// topk.go), or nil.
+	top *topTimes
 }
 
 // part is one worker's partial state.
@@ -300,7 +287,7 @@ type part struct {
 	rows   []*row // collected or heap-ordered rows
 	ectx   ectx
 	cand   []int
-	tsTop  []int64         // two-pass first pass: min-heap of the newest timestamps
+	tsBuf  []int64         // a block's matched timestamps for ex.top
 	feeds  []*distinctFeed // per aggregate: count_distinct fed with ids, or nil
 	views  []keyView       // per slot: codes of a string column for the block
 	nblk   uint64          // blocks aggregated, stamps views
@@ -534,6 +521,9 @@ func (ex *executor) planLazy() {
 		}
 		ex.pivotSlots = srcOf(st)
 	case pivotSort:
+		// Newest first, most blocks are only filtered (topk.go): their
+		// timestamps are not needed unless they straddle the time range.
+		tsEager = !ex.newestFirst()
 		var ks []int
 		for _, k := range p.sort {
 			slotsOf(k.expr, &ks)

@@ -1,30 +1,93 @@
 package query
 
 import (
-	"context"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
 )
 
-// Two-pass top-k for "sort @timestamp desc | limit k" (the default order).
+// Top-k on @timestamp descending ("sort @timestamp desc | limit k", the
+// default order of every non-stats query).
 //
-// Sources deliver blocks oldest first, so a one-pass top-k on the newest
-// rows admits nearly every matched row (each block beats the rows held so
-// far) and decodes its output fields through Block.Load, only to drop most
-// of them later. The first pass therefore runs the filters and keeps the
-// timestamps of the matched rows, which gives the k-th newest timestamp T
-// and the statistics; it also collects rows as usual until k/4 rows have
-// matched, so that a query matching up to k rows is done in that one
-// pass. Past k it stops collecting, and a second pass scans from T (or
-// from the oldest block evaluated after the switch, if later) on only: the
-// source skips every older block, the rows collected before the switch
-// are recognised by @ptr and skipped, and the output fields are decoded
-// for the rows that can still enter the result. Every row of the final
-// top-k has a timestamp >= T and is either held from the first pass or
-// seen by the second, so the result is the one-pass result, @ptr
-// tie-breaking included.
+// The engine asks the source for blocks newest first (scan.Request.
+// Descending) and keeps, shared by the workers, the k newest timestamps of
+// the matched rows seen so far (a min-heap under a mutex; a block adds its
+// few hundred matches at once). Once k are known, the oldest of them, T,
+// bounds the result: a row older than T cannot be among the k newest, so
+// it never enters a worker's top-k heap and its output fields are never
+// decoded, and a block whose newest row is older than T is only counted
+// for the statistics (its filters still run: recordsMatched stays exact)
+// without reading its timestamps or output fields. Rows as old as T may
+// still enter, since @ptr breaks ties.
+//
+// With the source's blocks newest first, T is known after the first few
+// blocks and nearly all later ones are only filtered. A source that
+// ignores Descending gets the same result, more slowly. Each worker's heap
+// holds real top rows at all times, so partial results (Options.Partial)
+// use the same plan.
+
+// topTimes is the shared heap of the k newest matched timestamps.
+type topTimes struct {
+	mu   sync.Mutex
+	heap []int64 // min-heap
+	k    int
+	kth  atomic.Int64 // heap[0] once the heap holds k; math.MinInt64 before
+}
+
+func newTopTimes(k int) *topTimes {
+	t := &topTimes{k: k}
+	t.kth.Store(math.MinInt64)
+	return t
+}
+
+// add merges the timestamps of one block's matched rows.
+func (t *topTimes) add(ts []int64) {
+	t.mu.Lock()
+	h := t.heap
+	for _, v := range ts {
+		if len(h) < t.k {
+			h = append(h, v)
+			j := len(h) - 1 // sift up
+			for j > 0 {
+				p := (j - 1) / 2
+				if h[p] <= h[j] {
+					break
+				}
+				h[p], h[j] = h[j], h[p]
+				j = p
+			}
+			continue
+		}
+		if v <= h[0] {
+			continue
+		}
+		h[0] = v
+		j := 0 // sift down
+		for {
+			l := 2*j + 1
+			if l >= len(h) {
+				break
+			}
+			m := l
+			if r := l + 1; r < len(h) && h[r] < h[l] {
+				m = r
+			}
+			if h[j] <= h[m] {
+				break
+			}
+			h[j], h[m] = h[m], h[j]
+			j = m
+		}
+	}
+	t.heap = h
+	if len(h) >= t.k && t.k > 0 {
+		t.kth.Store(h[0])
+	}
+	t.mu.Unlock()
+}
 
 // newestFirst reports whether the query is a top-k on @timestamp
 // descending that the two-pass plan applies to.
@@ -60,115 +123,36 @@ func (ex *executor) newestFirst() bool {
 	return true
 }
 
-// twoPass runs the scan as described above; fn evaluates one block.
-func (ex *executor) twoPass(ctx context.Context, src scan.Source, req *scan.Request, fn func(int, *scan.Block) error) error {
-	ex.tsOnly = true
-	ex.minPost.Store(math.MaxInt64)
-	err := src.Scan(ctx, req, fn)
-	ex.tsOnly = false
-	if err != nil || !ex.switched.Load() {
-		return err
-	}
-	// The rows collected before the switch stay: the second pass starts
-	// at T, or later when the blocks evaluated after the switch all start
-	// later, and skips the rows it finds already collected.
-	ex.seen = map[string]bool{}
-	pr := ex.p.ptrSlot
-	for _, pt := range ex.parts {
-		for _, r := range pt.rows {
-			ex.seen[r.vals[pr].String()] = true
-		}
-	}
-	ex.noStats = true
-	req2 := *req
-	if !ex.tsBad.Load() {
-		// With fewer than k matched rows, the oldest block evaluated
-		// after the switch is where the second pass starts.
-		t := ex.minPost.Load()
-		if kth, ok := ex.kthTime(); ok {
-			t = max(t, kth)
-		}
-		if t > req2.Start {
-			req2.Start = t
-			ex.start = t
-		}
-	}
-	for _, pt := range ex.parts {
-		pt.tsTop = nil
-	}
-	return src.Scan(ctx, &req2, fn)
-}
-
-// kthTime returns the k-th newest timestamp of the matched rows, or false
-// when fewer than k matched rows have one.
-func (ex *executor) kthTime() (int64, bool) {
-	var all []int64
-	for _, pt := range ex.parts {
-		all = append(all, pt.tsTop...)
-	}
-	k := ex.topK
-	if len(all) < k {
-		return 0, false
-	}
-	slices.Sort(all)
-	return all[len(all)-k], true
-}
-
-// collectTimes adds the batch rows' timestamps to the worker's k newest
-// (a min-heap, oldest on top).
-func (ex *executor) collectTimes(pt *part) {
+// noteTimes adds the timestamps of the batch rows to the shared heap.
+// Rows without a plain integer timestamp are left out: they sort after
+// every timestamped row, so they only matter while fewer than k rows are
+// timestamped, when the bound T is not set.
+func (ex *executor) noteTimes(pt *part) {
 	bt := &pt.bt
 	ts := bt.cols[ex.p.tsSlot]
 	if ts == nil || ts.Type != scan.TypeInt || bt.vals[ex.p.tsSlot] != nil {
-		ex.tsBad.Store(true)
 		return
 	}
-	k := ex.topK
-	h := pt.tsTop
+	buf := pt.tsBuf[:0]
+	kth := ex.top.kth.Load()
 	for _, i := range bt.sel[:bt.n] {
-		if !ts.Has(int(i)) {
-			// A row without a timestamp may enter the result when
-			// fewer than k rows have one; the second pass then scans
-			// the whole range.
-			ex.tsBad.Store(true)
-			continue
-		}
-		t := ts.Ints[i]
-		if len(h) < k {
-			h = append(h, t)
-			// sift up
-			j := len(h) - 1
-			for j > 0 {
-				p := (j - 1) / 2
-				if h[p] <= h[j] {
-					break
-				}
-				h[p], h[j] = h[j], h[p]
-				j = p
-			}
-			continue
-		}
-		if t <= h[0] {
-			continue
-		}
-		h[0] = t
-		// sift down
-		j := 0
-		for {
-			l := 2*j + 1
-			if l >= len(h) {
-				break
-			}
-			m := l
-			if r := l + 1; r < len(h) && h[r] < h[l] {
-				m = r
-			}
-			if h[j] <= h[m] {
-				break
-			}
-			h[j], h[m] = h[m], h[j]
-			j = m
+		if ts.Has(int(i)) && ts.Ints[i] > kth {
+			buf = append(buf, ts.Ints[i])
 		}
 	}
-	pt.tsTop = h
+	pt.tsBuf = buf
+	if len(buf) > 0 {
+		ex.top.add(buf)
+	}
+}
+
+// tooOld reports whether batch row k is older than the bound T (then it
+// cannot be in the result).
+func (ex *executor) tooOld(bt *batch, k int) bool {
+	ts := bt.cols[ex.p.tsSlot]
+	if ts == nil || ts.Type != scan.TypeInt || bt.vals[ex.p.tsSlot] != nil {
+		return false
+	}
+	i := int(bt.sel[k])
+	return ts.Has(i) && ts.Ints[i] < ex.top.kth.Load()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailtrail/mailtrail/internal/query/memsource"
+	"github.com/mailtrail/mailtrail/internal/scan"
 )
 
 // tiedEvents returns n events whose timestamps repeat (four per second)
@@ -27,10 +28,24 @@ func tiedEvents(t testing.TB, n int) *memsource.Source {
 	return src
 }
 
-// TestTwoPassTopK checks that the two-pass top-k on @timestamp descending
-// returns the rows and statistics of the one-pass plan (which runs with
-// partial results on).
-func TestTwoPassTopK(t *testing.T) {
+// oldestFirst is a source that ignores scan.Request.Descending, as a
+// source may.
+type oldestFirst struct{ src *memsource.Source }
+
+func (o oldestFirst) Scan(ctx context.Context, req *scan.Request, fn func(int, *scan.Block) error) error {
+	r := *req
+	r.Descending = false
+	return o.src.Scan(ctx, &r, fn)
+}
+
+func (o oldestFirst) Fields(ctx context.Context, account string, groups []string, start, end int64) ([]scan.FieldInfo, error) {
+	return o.src.Fields(ctx, account, groups, start, end)
+}
+
+// TestNewestFirstTopK checks that the top-k on @timestamp descending over
+// blocks newest first, with and without partial results, returns the rows
+// and statistics of a scan oldest first.
+func TestNewestFirstTopK(t *testing.T) {
 	tied := tiedEvents(t, 5*memsource.BlockRows+123)
 	ordered := manyEvents(t, 5*memsource.BlockRows+123)
 	tests := []struct {
@@ -39,8 +54,6 @@ func TestTwoPassTopK(t *testing.T) {
 		workers int
 		src     *memsource.Source // nil: tied
 	}{
-		// Oldest blocks first: rows are collected before the switch, then
-		// the second pass starts at the k-th newest timestamp.
 		{`filter n % 2 = 0 | fields user`, 0, 0, ordered},
 		{`filter n % 2 = 0 | fields user`, 0, 1, ordered},
 		{`filter n % 2 = 0 | fields user`, 0, 3, ordered},
@@ -74,26 +87,34 @@ func TestTwoPassTopK(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			opt.Partial = func([][]Field, Stats) {}
-			opt.PartialEvery = time.Hour
-			want, err := Run(context.Background(), src, q, opt)
+			// The reference: blocks oldest first (the bound T is then
+			// found late and prunes little).
+			want, err := Run(context.Background(), oldestFirst{src}, q, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(want.Rows) == 0 {
 				t.Fatal("query matched nothing: the test proves nothing")
 			}
-			if !reflect.DeepEqual(got.Rows, want.Rows) {
-				t.Errorf("rows differ from the one-pass plan: got %d rows, want %d", len(got.Rows), len(want.Rows))
+			opt.Partial = func([][]Field, Stats) {}
+			opt.PartialEvery = time.Millisecond
+			part, err := Run(context.Background(), src, q, opt)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if got.Stats != want.Stats {
-				t.Errorf("stats = %+v, want %+v", got.Stats, want.Stats)
+			for name, r := range map[string]*Result{"newest first": got, "with partial results": part} {
+				if !reflect.DeepEqual(r.Rows, want.Rows) {
+					t.Errorf("%s: rows differ from oldest first: got %d rows, want %d", name, len(r.Rows), len(want.Rows))
+				}
+				if r.Stats != want.Stats {
+					t.Errorf("%s: stats = %+v, want %+v", name, r.Stats, want.Stats)
+				}
 			}
 		})
 	}
 }
 
-// TestNewestFirst checks which queries take the two-pass plan.
+// TestNewestFirst checks which queries take the newest-first top-k plan.
 func TestNewestFirst(t *testing.T) {
 	tests := []struct {
 		query string

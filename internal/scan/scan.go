@@ -54,6 +54,13 @@ type Request struct {
 	// them on demand through Block.Load; a backend that ignores Lazy simply
 	// returns them with the other columns.
 	Lazy []string
+
+	// Descending asks for blocks newest first: in descending order of
+	// MaxTime, as far as parallel workers allow. A top-k on @timestamp
+	// descending (the default order of queries) then holds its final rows
+	// after the first blocks and only filters the rest. Sources may ignore
+	// it: results are the same, only slower.
+	Descending bool
 }
 
 // Unbounded time-range ends.

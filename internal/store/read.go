@@ -195,6 +195,11 @@ func (s *Store) Scan(ctx context.Context, req *scan.Request, fn func(worker int,
 			}
 		}
 	}
+	if req.Descending {
+		// Newest first (the default order of queries): a top-k on
+		// @timestamp holds its rows after the first blocks.
+		slices.SortStableFunc(jobs, func(a, b scanJob) int { return cmp.Compare(b.bi.maxTime, a.bi.maxTime) })
+	}
 	workers := max(req.Workers, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

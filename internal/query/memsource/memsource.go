@@ -9,6 +9,7 @@
 package memsource
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -150,6 +151,9 @@ func (s *Source) Scan(ctx context.Context, req *scan.Request, fn func(worker int
 			}
 			tasks = append(tasks, task{g, b})
 		}
+	}
+	if req.Descending {
+		slices.SortStableFunc(tasks, func(a, b task) int { return cmp.Compare(b.b.max, a.b.max) })
 	}
 	workers := max(req.Workers, 1)
 	ch := make(chan task)
