@@ -32,6 +32,8 @@ import (
 // (timestamps from event_timestamp), closes the store (final flush
 // included), and prints records/s, the CPU time used (so the figure can be
 // judged on a shared machine), bytes on disk per record and peak RSS.
+// STORE_BENCH_DEFERRED=1 appends with AppendDeferred (as mailtrail ingest
+// does) instead of Append.
 // GOMEMLIMIT (e.g. 700MiB) trades a little CPU for a lower peak RSS.
 // STORE_BENCH_DIR keeps the store; STORE_BENCH_DEBUG=1 logs flushes and
 // memory every half second; STORE_BENCH_BLOCKROWS and
@@ -112,6 +114,7 @@ func TestIngestFile(t *testing.T) {
 	var msgBytes int64
 	// Two appenders, so one prepares its batch while the other waits for
 	// its fsync (group commit makes them share fsyncs when they coincide).
+	deferred := os.Getenv("STORE_BENCH_DEFERRED") != ""
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range 2 {
@@ -119,7 +122,17 @@ func TestIngestFile(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for evs := range batches {
-				if err := s.Append(DefaultAccount, "/bench", "audit", evs); err != nil {
+				var err error
+				if deferred {
+					err = s.AppendDeferred(DefaultAccount, "/bench", "audit", evs, func(err error) {
+						if err != nil {
+							t.Error(err)
+						}
+					})
+				} else {
+					err = s.Append(DefaultAccount, "/bench", "audit", evs)
+				}
+				if err != nil {
 					t.Error(err)
 				}
 				var b int64
