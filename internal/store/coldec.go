@@ -74,10 +74,7 @@ func newRowSubset(keep []bool) *rowSubset { return newRowSubsetIn(keep, nil) }
 // newRowSubsetIn is newRowSubset reusing the memory of old (which must no
 // longer be in use) when it is large enough.
 func newRowSubsetIn(keep []bool, old *rowSubset) *rowSubset {
-	n := 0
-	for _, k := range keep {
-		n += b2i(k)
-	}
+	n := countTrue(keep)
 	s := &rowSubset{n: n}
 	// rows gets one spare slot: the loop below writes every row to
 	// rows[j] and advances j only for kept ones (no branch to mispredict
@@ -86,6 +83,33 @@ func newRowSubsetIn(keep []bool, old *rowSubset) *rowSubset {
 		s.pos, s.rows = old.pos[:len(keep)], old.rows[:n+1]
 	} else {
 		s.pos, s.rows = make([]int32, len(keep)), make([]int, n+1)
+	}
+	if 16*n < len(keep) {
+		// Few rows kept (a selective filter): mark every row dropped in
+		// bulk, then visit only the words of keep that hold a kept row.
+		fillMinus1(s.pos)
+		j := 0
+		kb := boolBytes(keep)
+		w := 0
+		for ; w+8 <= len(kb); w += 8 {
+			x := binary.LittleEndian.Uint64(kb[w:])
+			for x != 0 {
+				r := w + bits.TrailingZeros64(x)/8
+				s.pos[r] = int32(j)
+				s.rows[j] = r
+				j++
+				x &= x - 1
+			}
+		}
+		for r := w; r < len(kb); r++ {
+			if kb[r] != 0 {
+				s.pos[r] = int32(j)
+				s.rows[j] = r
+				j++
+			}
+		}
+		s.rows = s.rows[:n]
+		return s
 	}
 	j := 0
 	for r, k := range keep {
@@ -96,6 +120,42 @@ func newRowSubsetIn(keep []bool, old *rowSubset) *rowSubset {
 	}
 	s.rows = s.rows[:n]
 	return s
+}
+
+// boolBytes views a []bool as its bytes (0 or 1 each).
+func boolBytes(b []bool) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), len(b))
+}
+
+// countTrue counts the true elements, eight at a time: a bool is the byte
+// 0 or 1, so a word's population count is its number of trues.
+func countTrue(keep []bool) int {
+	kb := boolBytes(keep)
+	n, w := 0, 0
+	for ; w+8 <= len(kb); w += 8 {
+		n += bits.OnesCount64(binary.LittleEndian.Uint64(kb[w:]))
+	}
+	for _, b := range kb[w:] {
+		n += int(b)
+	}
+	return n
+}
+
+var minus1 = func() (m [1024]int32) {
+	for i := range m {
+		m[i] = -1
+	}
+	return
+}()
+
+// fillMinus1 sets every element to -1 by block copies.
+func fillMinus1(p []int32) {
+	for len(p) > 0 {
+		p = p[copy(p, minus1[:]):]
+	}
 }
 
 func b2i(b bool) int {

@@ -357,12 +357,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 	partial := map[int]partCol{} // hint columns decoded over the rows kept so far
 	countKept := func() {
 		if keep != nil {
-			kept = 0
-			for _, k := range keep {
-				if k {
-					kept++
-				}
-			}
+			kept = countTrue(keep)
 		}
 	}
 	for _, hi := range order {
@@ -393,7 +388,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 					return nil, err
 				}
 				partial[ci] = partCol{c, ps}
-				if k2 := applyHint(c, h, ps.n, nil); k2 != nil {
+				if k2 := applyHint(&sc.arena, c, h, ps.n, nil); k2 != nil {
 					for j, r := range ps.rows {
 						if !k2[j] {
 							keep[r] = false
@@ -410,7 +405,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 				return nil, err
 			}
 		}
-		keep = applyHint(col, h, bi.rows, keep)
+		keep = applyHint(&sc.arena, col, h, bi.rows, keep)
 		countKept()
 		if kept == 0 {
 			return nil, nil
@@ -621,7 +616,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 // col that certainly fails h, allocating keep when it first drops a row,
 // and returns keep. Dictionary columns are judged once per distinct value
 // and int columns without boxing; other types go through hintMatches.
-func applyHint(col *scan.Column, h *scan.Hint, rows int, keep []bool) []bool {
+func applyHint(ar *colArena, col *scan.Column, h *scan.Hint, rows int, keep []bool) []bool {
 	fails := func(i int) bool { return false }
 	switch {
 	case h.Op == scan.HintPresent:
@@ -636,7 +631,7 @@ func applyHint(col *scan.Column, h *scan.Hint, rows int, keep []bool) []bool {
 			ok[k] = hintMatches(d, k, h)
 		}
 		// The common case, written out: no call per row.
-		pass := make([]bool, rows)
+		pass := ar.bools(rows)
 		for i, c := range col.Codes[:rows] {
 			pass[i] = ok[c]
 		}
@@ -646,10 +641,17 @@ func applyHint(col *scan.Column, h *scan.Hint, rows int, keep []bool) []bool {
 		if h.Op == scan.HintEq {
 			lo, hi = h.Num, h.Num
 		}
-		pass := make([]bool, rows)
-		for i, v := range col.Ints[:rows] {
-			f := float64(v)
-			pass[i] = f >= lo && f <= hi
+		pass := ar.bools(rows)
+		if x := int64(lo); lo == hi && float64(x) == lo {
+			// Equality with an integer (flags, status codes).
+			for i, v := range col.Ints[:rows] {
+				pass[i] = v == x
+			}
+		} else {
+			for i, v := range col.Ints[:rows] {
+				f := float64(v)
+				pass[i] = f >= lo && f <= hi
+			}
 		}
 		return andPresent(keep, pass, col.Present)
 	default:
