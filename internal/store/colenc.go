@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"slices"
@@ -309,9 +310,75 @@ func encodeColumn(dst []byte, c *colData, nrows int, ts []int64, sc *strScratch)
 	return dst, st
 }
 
+// strDict maps a column's distinct values to their codes (their index in
+// the order slice it is used with). It is an open-addressing table holding
+// each value's hash next to its code, so that most probes settle without
+// touching the value's bytes; a Go map spent more on hashing and probing
+// than the whole column encoding besides.
+type strDict struct {
+	slots  []uint32 // code+1 per slot, 0 when empty; len is a power of two
+	hashes []uint64 // per code
+}
+
+var dictSeed = maphash.MakeSeed()
+
+func dictHash(s []byte) uint64 { return maphash.Bytes(dictSeed, s) }
+
+func (d *strDict) reset() {
+	d.resize(64)
+	d.hashes = d.hashes[:0]
+}
+
+// resize empties the table and makes it n slots long, reusing its memory
+// when it has room.
+func (d *strDict) resize(n int) {
+	if cap(d.slots) >= n {
+		d.slots = d.slots[:n]
+		clear(d.slots)
+	} else {
+		d.slots = make([]uint32, n)
+	}
+}
+
+func (d *strDict) find(h uint64, s []byte, order [][]byte) (uint32, bool) {
+	mask := uint64(len(d.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		c := d.slots[i]
+		if c == 0 {
+			return 0, false
+		}
+		if d.hashes[c-1] == h && string(order[c-1]) == string(s) {
+			return c - 1, true
+		}
+	}
+}
+
+// add inserts code, a value with hash h that find has just reported
+// missing; codes are added in order 0, 1, 2...
+func (d *strDict) add(h uint64, code uint32) {
+	d.hashes = append(d.hashes, h)
+	if 2*len(d.hashes) > len(d.slots) {
+		d.resize(2 * len(d.slots))
+		for k := range d.hashes {
+			d.put(d.hashes[k], uint32(k))
+		}
+		return
+	}
+	d.put(h, code)
+}
+
+func (d *strDict) put(h uint64, code uint32) {
+	mask := uint64(len(d.slots) - 1)
+	i := h & mask
+	for d.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	d.slots[i] = code + 1
+}
+
 // strScratch is reusable memory for encodeStrings.
 type strScratch struct {
-	dict   map[string]uint32
+	dict   strDict
 	order  [][]byte
 	counts []int
 	codes  []uint32
@@ -322,11 +389,8 @@ type strScratch struct {
 func encodeStrings(dst []byte, c *colData, st colStats, sc *strScratch) ([]byte, colStats) {
 	n := len(c.strs)
 	allUUID := true
-	if sc.dict == nil {
-		sc.dict = map[string]uint32{}
-	}
-	dict := sc.dict
-	clear(dict)
+	dict := &sc.dict
+	dict.reset()
 	limit := n / 2
 	if limit < 16 {
 		limit = 16
@@ -341,7 +405,8 @@ func encodeStrings(dst []byte, c *colData, st colStats, sc *strScratch) ([]byte,
 			allUUID = false
 		}
 		if useDict {
-			code, ok := dict[string(s)]
+			h := dictHash(s)
+			code, ok := dict.find(h, s, order)
 			if !ok {
 				if allUUID && !isUUID(s) {
 					allUUID = false
@@ -354,7 +419,7 @@ func encodeStrings(dst []byte, c *colData, st colStats, sc *strScratch) ([]byte,
 					continue
 				}
 				code = uint32(len(order))
-				dict[string(s)] = code
+				dict.add(h, code)
 				order = append(order, s)
 				counts = append(counts, 0)
 			}
