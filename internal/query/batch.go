@@ -548,19 +548,50 @@ func (ex *executor) aggregate(pt *part) error {
 		// groups' sets, in order of first appearance.
 		for j, f := range pt.feeds {
 			pairs := pt.pairs.dedupe(kv.codes[:bt.n], f.view.codes[:bt.n])
+			// Groups are created in order of first appearance, as the row
+			// loop below would, and the values interned, in batches whose
+			// table slots are fetched first (see strIndex.prefetch).
+			todo := pt.todo[:0]
 			for _, pr := range pairs {
-				// Groups are created in order of first appearance, as the
-				// row loop below would.
 				if kc := int32(pr>>32) - 1; kc < 0 {
 					nullGroup()
 				} else if byCode[kc] == nil {
-					str := kv.strs[kc]
-					byCode[kc] = single(vStr(str), kv.hash(kc), str)
+					todo = append(todo, kc)
 				}
 			}
-			// The sets are filled group by group: a group's set is then
-			// fetched into the cache once per block, not once per pair.
-			for _, pr := range pt.pairs.byKey(len(kv.strs) + 1) {
+			for lo := 0; lo < len(todo); lo += prefetchBatch {
+				ks := todo[lo:min(lo+prefetchBatch, len(todo))]
+				pt.sink += gs.idx.prefetch(ks, kv)
+				for _, kc := range ks {
+					if byCode[kc] == nil {
+						str := kv.strs[kc]
+						byCode[kc] = single(vStr(str), kv.hash(kc), str)
+					}
+				}
+			}
+			todo = todo[:0]
+			for _, pr := range pairs {
+				if fc := int32(uint32(pr)) - 1; fc >= 0 && f.memo[fc] == 0 {
+					todo = append(todo, fc)
+				}
+			}
+			for lo := 0; lo < len(todo); lo += prefetchBatch {
+				cs := todo[lo:min(lo+prefetchBatch, len(todo))]
+				pt.sink += f.in.idx.prefetch(cs, f.view)
+				for _, fc := range cs {
+					f.codeID(fc)
+				}
+			}
+			pt.todo = todo
+			// The pairs, now in the worker's ids, wait in a buffer: the
+			// same pair recurs in many blocks, and adding them to the
+			// groups' sets in sorted batches (flushDistinct) touches each
+			// set once per batch instead of once per pair.
+			if pt.dpend == nil {
+				pt.dpend = make([][]uint64, len(pt.feeds))
+			}
+			pend := pt.dpend[j]
+			for _, pr := range pairs {
 				kc, fc := int32(pr>>32)-1, int32(uint32(pr))-1
 				if fc < 0 {
 					continue
@@ -569,9 +600,16 @@ func (ex *executor) aggregate(pt *part) error {
 				if kc >= 0 {
 					g = byCode[kc]
 				}
-				if g.aggs[j].(*aggDistinctID).set.add(f.codeID(fc)) {
-					grew += 4
+				if g.di == 0 {
+					pt.dgroups = append(pt.dgroups, g)
+					g.di = int32(len(pt.dgroups))
 				}
+				pend = append(pend, uint64(g.di-1)<<32|uint64(f.codeID(fc)))
+			}
+			grew += 8 * int64(len(pend)-len(pt.dpend[j]))
+			pt.dpend[j] = pend
+			if len(pend) >= distinctBatch {
+				grew += pt.flushDistinct(j)
 			}
 		}
 		return ex.charge(grew)
@@ -975,9 +1013,6 @@ type pairSet struct {
 	tab  []uint64 // pair+1; 0 is empty
 	out  []uint64 // distinct pairs in order of first appearance
 	last int      // distinct pairs of the previous block: sizes the table
-
-	count  []int32  // byKey's counting sort
-	sorted []uint64 // byKey's result
 }
 
 // dedupe returns the distinct pairs (a[k]+1)<<32 | (b[k]+1) (codes are -1
@@ -1030,30 +1065,87 @@ func (ps *pairSet) dedupe(a, b []int32) []uint64 {
 	return out
 }
 
-// byKey returns the pairs of the last dedupe ordered by their high half
-// (which is below nk), by a counting sort. The result is valid until the
-// next call.
-func (ps *pairSet) byKey(nk int) []uint64 {
-	if cap(ps.count) < nk+1 {
-		ps.count = make([]int32, nk+1)
+// distinctBatch is how many (group, id) pairs a worker buffers per
+// count_distinct before adding them to the groups' sets.
+const distinctBatch = 1 << 20
+
+// flushDistinct adds the buffered pairs of aggregate j to the groups' sets,
+// sorted so that each group's set is filled in one run, and returns the
+// change in memory held.
+func (pt *part) flushDistinct(j int) int64 {
+	if j >= len(pt.dpend) || len(pt.dpend[j]) == 0 {
+		return 0
 	}
-	count := ps.count[:nk+1]
-	clear(count)
-	for _, p := range ps.out {
-		count[p>>32+1]++
+	pend := pt.dpend[j]
+	pend, pt.radixBuf = radixSort(pend, pt.radixBuf)
+	grew := -8 * int64(len(pend))
+	last := ^uint64(0)
+	var g *group
+	var set *idSet
+	for _, v := range pend {
+		if v == last {
+			continue
+		}
+		if g == nil || v>>32 != last>>32 {
+			g = pt.dgroups[v>>32]
+			set = &g.aggs[j].(*aggDistinctID).set
+		}
+		last = v
+		if set.add(uint32(v)) {
+			grew += 4
+		}
 	}
-	for i := 1; i < len(count); i++ {
-		count[i] += count[i-1]
-	}
-	if cap(ps.sorted) < len(ps.out) {
-		ps.sorted = make([]uint64, len(ps.out), 2*len(ps.out))
-	}
-	sorted := ps.sorted[:len(ps.out)]
-	for _, p := range ps.out {
-		k := p >> 32
-		sorted[count[k]] = p
-		count[k]++
-	}
-	ps.sorted = sorted
-	return sorted
+	pt.dpend[j] = pend[:0]
+	return grew
 }
+
+// flushAllDistinct flushes every count_distinct buffer of the worker.
+func (pt *part) flushAllDistinct() int64 {
+	var grew int64
+	for j := range pt.dpend {
+		grew += pt.flushDistinct(j)
+	}
+	return grew
+}
+
+// radixSort sorts v ascending (LSD, 11-bit digits, skipping digits that
+// every key shares) using buf as scratch; it returns the sorted slice and
+// the scratch to keep, which may have swapped roles.
+func radixSort(v, buf []uint64) ([]uint64, []uint64) {
+	const bitsPer = 11
+	const nb = 1 << bitsPer
+	const passes = (64 + bitsPer - 1) / bitsPer
+	var count [passes][nb]int32
+	for _, x := range v {
+		for p := 0; p < passes; p++ {
+			count[p][(x>>(p*bitsPer))&(nb-1)]++
+		}
+	}
+	if cap(buf) < len(v) {
+		buf = make([]uint64, len(v))
+	}
+	buf = buf[:len(v)]
+	src, dst := v, buf
+	for p := 0; p < passes; p++ {
+		c := &count[p]
+		if len(v) > 0 && int(c[(v[0]>>(p*bitsPer))&(nb-1)]) == len(v) {
+			continue // every key has this digit
+		}
+		sum := int32(0)
+		for i := range c {
+			c[i], sum = sum, sum+c[i]
+		}
+		shift := uint(p * bitsPer)
+		for _, x := range src {
+			d := (x >> shift) & (nb - 1)
+			dst[c[d]] = x
+			c[d]++
+		}
+		src, dst = dst, src
+	}
+	return src, dst
+}
+
+// prefetchBatch is how many lookups are prepared at once: enough to keep
+// the memory system busy, few enough that the lines stay in cache.
+const prefetchBatch = 32

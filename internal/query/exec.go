@@ -293,12 +293,20 @@ type part struct {
 	nblk   uint64          // blocks aggregated, stamps views
 	byCode []*group        // per view code of the single group key
 	pairs  pairSet         // count_distinct fast path: a block's distinct pairs
+	todo   []int32         // codes to resolve, in batches
+	sink   uint64          // prefetch loads land here so they are not optimised away
+	// count_distinct fast path: per aggregate, buffered (group, id) pairs
+	// (group numbered in dgroups); see flushDistinct.
+	dpend    [][]uint64
+	dgroups  []*group
+	radixBuf []uint64
 }
 
 type group struct {
 	keys []Value
 	aggs []aggState
 	star int64 // rows counted while every aggregate is count(*)
+	di   int32 // 1 + index in its worker's part.dgroups, 0 when not there
 }
 
 type row struct {

@@ -67,6 +67,10 @@ func (ex *executor) partialRows(ps *partialState) [][]Field {
 		merged := &groupSet{byKey: map[string]*group{}}
 		for _, pt := range ex.parts {
 			pt.mu.Lock()
+			// Between two blocks: the worker's buffered pairs can go
+			// into its sets now (a failed memory charge is seen by the
+			// worker at its next block).
+			ex.charge(pt.flushAllDistinct())
 			merged.merge(&pt.gs, true)
 			pt.mu.Unlock()
 		}

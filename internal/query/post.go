@@ -12,6 +12,11 @@ func (ex *executor) finish() ([][]Value, error) {
 	var rows [][]Value
 	switch p.pivot {
 	case pivotStats:
+		for _, pt := range ex.parts {
+			if err := ex.charge(pt.flushAllDistinct()); err != nil {
+				return nil, err
+			}
+		}
 		merged := &ex.parts[0].gs
 		for _, pt := range ex.parts[1:] {
 			merged.merge(&pt.gs, false)
