@@ -50,6 +50,10 @@ type colData struct {
 	strs    []strRef  // string values
 	strBuf  []byte    // copies of strings that do not alias a message
 	msgs    *[][]byte // the block's messages, which strRefs point into
+
+	// zstd level choice of the field, kept across blocks (see putCol).
+	zChunks int
+	zFast   bool
 }
 
 func (c *colData) reset(name string) {

@@ -27,7 +27,7 @@ func windowOf(ts int64) int64 {
 // because installing one retires its WAL file and every older one.
 func (s *Store) flushLoop() {
 	defer s.wg.Done()
-	enc := newEncoder(s.opts.Workers)
+	enc := newFlushEncoder(s.opts.Workers, zstd.SpeedDefault)
 	defer enc.Close()
 	type job struct {
 		m    *memtable
@@ -78,6 +78,18 @@ type flushed struct {
 	segs    []*segment
 	encoded time.Duration
 	err     error
+}
+
+// newFlushEncoder returns the zstd encoder of flushes and merges. It writes
+// no frame checksum: every chunk has a CRC-32C of its own, which readers
+// check (and they ignore zstd's).
+func newFlushEncoder(workers int, level zstd.EncoderLevel) *zstd.Encoder {
+	e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(workers), zstd.WithEncoderLevel(level),
+		zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
+	if err != nil {
+		panic("BUG: zstd encoder options: " + err.Error())
+	}
+	return e
 }
 
 // segTask is the rows of one future segment: one group, one day.
@@ -404,7 +416,7 @@ func (s *Store) maintLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.opts.MaintenanceInterval)
 	defer t.Stop()
-	enc := newEncoder(s.opts.Workers)
+	enc := newFlushEncoder(s.opts.Workers, zstd.SpeedDefault)
 	defer enc.Close()
 	for {
 		select {
@@ -422,7 +434,7 @@ func (s *Store) maintLoop() {
 // Maintain runs one retention/rewrite/merge pass synchronously (it also
 // runs in the background after flushes and periodically).
 func (s *Store) Maintain() error {
-	enc := newEncoder(s.opts.Workers)
+	enc := newFlushEncoder(s.opts.Workers, zstd.SpeedDefault)
 	defer enc.Close()
 	return s.maintain(enc)
 }
