@@ -187,8 +187,8 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 	if sub != nil && len(sub.pos) != nrows {
 		return nil, fmt.Errorf("row subset of %d rows for a %d-row chunk", len(sub.pos), nrows)
 	}
-	if sub != nil && 8*len(sub.rows) >= 7*nrows && ref == nil {
-		// Nearly every row is kept: decoding in sequence and then
+	if sub != nil && 2*len(sub.rows) >= nrows && chunkEncoding(p, nrows) != encRef {
+		// Half the rows or more are kept: decoding in sequence and then
 		// moving the kept rows is cheaper than finding each kept row's
 		// value by rank.
 		c, err := decodeColumnIn(ar, p, nrows, ts, nil)
@@ -859,4 +859,17 @@ func appendIPv4(b, q []byte) []byte {
 	b = append(b, octets[q[2]]...)
 	b = append(b, '.')
 	return append(b, octets[q[3]]...)
+}
+
+// chunkEncoding returns the value encoding of a chunk payload (after its
+// presence bitmap), or 0 when the payload is too short to say.
+func chunkEncoding(p []byte, nrows int) byte {
+	at := 1
+	if len(p) > 0 && p[0] == 1 {
+		at += (nrows + 7) / 8
+	}
+	if at < len(p) {
+		return p[at]
+	}
+	return 0
 }

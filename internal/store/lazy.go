@@ -90,8 +90,8 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 	if ci, ok := bi.byName[name]; ok && lb.userCols[ci] != nil {
 		return lb.userCols[ci], nil
 	}
-	if ci, ok := bi.byName[name]; ok && lb.sub == nil && 8*len(rows) >= 7*lb.rows {
-		// Nearly every row is wanted: decoding the column in sequence is
+	if ci, ok := bi.byName[name]; ok && lb.sub == nil && 2*len(rows) >= lb.rows {
+		// Half the rows or more are wanted: decoding the column in sequence is
 		// cheaper than finding each wanted row's value by rank (the
 		// contract lets rows not asked for hold values).
 		return lb.denseCol(ci, rows)
