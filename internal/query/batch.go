@@ -591,6 +591,9 @@ func (ex *executor) aggregate(pt *part) error {
 				pt.dpend = make([][]uint64, len(pt.feeds))
 			}
 			pend := pt.dpend[j]
+			if pend == nil {
+				pend = make([]uint64, 0, distinctBatch+len(pairs))
+			}
 			for _, pr := range pairs {
 				kc, fc := int32(pr>>32)-1, int32(uint32(pr))-1
 				if fc < 0 {
@@ -1067,7 +1070,7 @@ func (ps *pairSet) dedupe(a, b []int32) []uint64 {
 
 // distinctBatch is how many (group, id) pairs a worker buffers per
 // count_distinct before adding them to the groups' sets.
-const distinctBatch = 1 << 20
+const distinctBatch = 1 << 18
 
 // flushDistinct adds the buffered pairs of aggregate j to the groups' sets,
 // sorted so that each group's set is filled in one run, and returns the

@@ -3,6 +3,7 @@ package query
 import (
 	"slices"
 	"sort"
+	"sync"
 )
 
 // finish merges the workers' partial states and runs the commands after
@@ -12,8 +13,20 @@ func (ex *executor) finish() ([][]Value, error) {
 	var rows [][]Value
 	switch p.pivot {
 	case pivotStats:
-		for _, pt := range ex.parts {
-			if err := ex.charge(pt.flushAllDistinct()); err != nil {
+		// The workers' buffered count_distinct pairs, flushed in
+		// parallel (each part is its own).
+		grew := make([]int64, len(ex.parts))
+		var wg sync.WaitGroup
+		for i, pt := range ex.parts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				grew[i] = pt.flushAllDistinct()
+			}()
+		}
+		wg.Wait()
+		for _, g := range grew {
+			if err := ex.charge(g); err != nil {
 				return nil, err
 			}
 		}
