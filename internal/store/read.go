@@ -419,7 +419,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		sub = newRowSubsetIn(keep, sc.sub)
 		sc.sub = sub
 		for ci, c := range userCols {
-			userCols[ci] = compactColumn(c, sub.rows)
+			userCols[ci] = compactColumnIn(&sc.arena, c, sub.rows)
 		}
 		for ci, pc := range partial {
 			if _, dup := userCols[ci]; dup {
@@ -429,7 +429,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			for i, r := range sub.rows {
 				idx[i] = int(pc.sub.pos[r])
 			}
-			userCols[ci] = compactColumn(pc.col, idx)
+			userCols[ci] = compactColumnIn(&sc.arena, pc.col, idx)
 		}
 		b.Rows = kept
 	}
@@ -475,7 +475,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		if sub == nil {
 			return c
 		}
-		return compactColumn(c, sub.rows)
+		return compactColumnIn(&sc.arena, c, sub.rows)
 	}
 
 	lazy := false
@@ -766,10 +766,18 @@ func compactColumnIn(ar *colArena, c *scan.Column, keep []int) *scan.Column {
 	out := &scan.Column{Type: c.Type, Dict: c.Dict}
 	if c.Present != nil {
 		out.Present = ar.bitmap(len(keep))
+		n := 0
 		for i, r := range keep {
 			if c.Present.Get(r) {
 				out.Present.Set(i)
+				n++
 			}
+		}
+		if n == len(keep) {
+			// Every kept row has the field (a presence hint kept
+			// exactly those): say so, which spares the engine a
+			// presence test per row.
+			out.Present = nil
 		}
 	}
 	switch c.Type {

@@ -100,10 +100,15 @@ func placeRows(ar *colArena, c *scan.Column, sub *rowSubset) *scan.Column {
 	out := &scan.Column{Type: c.Type, Dict: c.Dict}
 	if c.Present != nil {
 		out.Present = ar.bitmap(sub.n)
+		n := 0
 		for _, r := range sub.rows {
-			if c.Present == nil || c.Present.Get(r) {
+			if c.Present.Get(r) {
 				out.Present.Set(int(sub.pos[r]))
+				n++
 			}
+		}
+		if n == sub.n {
+			out.Present = nil // every output row has the field
 		}
 	}
 	switch c.Type {
