@@ -674,3 +674,87 @@ func TestSmallDocumentsShareAppends(t *testing.T) {
 		t.Errorf("%d appends for 101 small documents and a line file", sink.appends)
 	}
 }
+
+// deferredSink is a memSink that also takes events deferred: it holds
+// them until every fourth batch or Sync, and then "makes them durable"
+// (moves them to the memSink and calls their done functions), failing from
+// the failFlush-th such flush on when failFlush > 0.
+type deferredSink struct {
+	memSink
+	dmu       sync.Mutex
+	held      []storedEvent
+	dones     []func(error)
+	flushes   int
+	failFlush int
+}
+
+func (d *deferredSink) AppendDeferred(stream string, evs []Event, done func(error)) error {
+	d.dmu.Lock()
+	defer d.dmu.Unlock()
+	for _, e := range evs {
+		d.held = append(d.held, storedEvent{stream, e.Timestamp, string(e.Message)})
+	}
+	d.dones = append(d.dones, done)
+	if len(d.dones) == 4 {
+		d.flushLocked()
+	}
+	return nil
+}
+
+func (d *deferredSink) Sync() error {
+	d.dmu.Lock()
+	defer d.dmu.Unlock()
+	return d.flushLocked()
+}
+
+func (d *deferredSink) flushLocked() error {
+	d.flushes++
+	var err error
+	if d.failFlush > 0 && d.flushes >= d.failFlush {
+		err = errors.New("disk full")
+	} else {
+		d.mu.Lock()
+		d.events = append(d.events, d.held...)
+		d.mu.Unlock()
+	}
+	for _, done := range d.dones {
+		done(err)
+	}
+	d.held, d.dones = nil, nil
+	return err
+}
+
+// TestDeferredSink checks that with Options.Deferred events count as
+// stored only once the sink says they are durable, that Run waits for the
+// last of them, and that a failure to make them durable stops the run.
+func TestDeferredSink(t *testing.T) {
+	var in bytes.Buffer
+	for i := range 30000 {
+		fmt.Fprintf(&in, `{"event_timestamp":%d}`+"\n", i)
+	}
+	for _, tc := range []struct {
+		name      string
+		failFlush int
+		wantErr   bool
+	}{
+		{"all durable", 0, false},
+		{"third flush fails", 3, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := &deferredSink{failFlush: tc.failFlush}
+			res, err := New(Options{AppendEvents: 1000, Appenders: 2, Deferred: true}).Run(context.Background(), []Input{bytesInput("x", in.Bytes())}, sink)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want an error: %v", err, tc.wantErr)
+			}
+			if int64(len(sink.events)) != res.Stored {
+				t.Errorf("reported %d stored, sink made %d durable", res.Stored, len(sink.events))
+			}
+			if !tc.wantErr && res.Stored != 30000 {
+				t.Errorf("stored %d, want 30000", res.Stored)
+			}
+			if sink.appends != 0 {
+				t.Errorf("%d plain Appends, want none", sink.appends)
+			}
+		})
+	}
+}
