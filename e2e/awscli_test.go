@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 )
 
 const awsCLI = "/usr/bin/aws" // Debian's awscli: the AWS CLI v2
@@ -340,4 +346,106 @@ func TestAWSCLI(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Errorf("server shutdown: %v\n%s", err, s.log())
 	}
+}
+
+// TestAWSCLIStopQuery stops a running query with `aws logs stop-query` and
+// checks that get-query-results and describe-queries then say Cancelled.
+// The query must outlast the CLI's own start-up (about half a second per
+// command), so it parses every record of a group filled through the Go SDK
+// several times over; when it still ends first (stop-query answers that
+// the query is not running) the work is doubled and the test tries again.
+// The engine notices a cancellation between blocks (131,072 records), so
+// the group holds less than one block: Cancelled shows when the query
+// would have ended, a few seconds on a busy 2-core machine.
+func TestAWSCLIStopQuery(t *testing.T) {
+	need(t, awsCLI)
+	s := startServer(t, "")
+	group := "/aws/workmail/stop"
+	fillGroup(t, s, group, 50000)
+	a := cli{t, s, keyA, secretA}
+	now := time.Now()
+	st, en := itoa(now.Add(-2*time.Hour).Unix()), itoa(now.Add(time.Minute).Unix())
+	for parses := 4; parses <= 256; parses *= 2 {
+		var q strings.Builder
+		for i := 0; i < parses; i++ {
+			fmt.Fprintf(&q, "parse @message /\"(?<k%d>[a-z_]+)\":\"(?<v%d>[^\"]*)\"[,}](?<rest%d>.*)$/ | ", i, i, i)
+		}
+		q.WriteString("stats count(*) as n by k0")
+		var sq struct {
+			QueryID string `json:"queryId"`
+		}
+		a.ok(&sq, "logs", "start-query", "--log-group-name", group, "--start-time", st, "--end-time", en, "--query-string", q.String())
+		out, errs, ok := a.run("logs", "stop-query", "--query-id", sq.QueryID)
+		if !ok {
+			if strings.Contains(errs, "(InvalidParameterException)") && strings.Contains(errs, "not running") {
+				t.Logf("a query of %d parse commands ended before stop-query; doubling", parses)
+				continue
+			}
+			t.Fatalf("stop-query: %s%s", out, errs)
+		}
+		var stop struct {
+			Success bool `json:"success"`
+		}
+		if err := json.Unmarshal([]byte(out), &stop); err != nil || !stop.Success {
+			t.Fatalf("stop-query answered %q (%v), want success true", out, err)
+		}
+		t.Logf("stop-query with %d parse commands: success", parses)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var r queryResults
+			a.ok(&r, "logs", "get-query-results", "--query-id", sq.QueryID)
+			if r.Status == "Cancelled" {
+				break
+			}
+			if r.Status != "Running" || time.Now().After(deadline) {
+				t.Fatalf("get-query-results after stop-query: status %s, want Cancelled", r.Status)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		var dq struct {
+			Queries []struct{ QueryID, Status string } `json:"queries"`
+		}
+		a.ok(&dq, "logs", "describe-queries", "--log-group-name", group, "--status", "Cancelled")
+		if len(dq.Queries) != 1 || dq.Queries[0].QueryID != sq.QueryID || dq.Queries[0].Status != "Cancelled" {
+			t.Fatalf("describe-queries --status Cancelled: %+v, want query %s", dq.Queries, sq.QueryID)
+		}
+		a.fails("InvalidParameterException", "logs", "stop-query", "--query-id", sq.QueryID)
+		return
+	}
+	t.Fatal("every query ended before stop-query reached the server")
+}
+
+// fillGroup creates group and puts n generated WorkMail records into it
+// through the Go SDK, timestamped within the last hour.
+func fillGroup(t *testing.T, s *server, group string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	c := sdkClient(s, keyA, secretA)
+	if _, err := c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String("s")}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(binPath, "gen", "-n", strconv.Itoa(n), "-seed", "5").Output()
+	if err != nil {
+		t.Fatalf("mailtrail gen: %v", err)
+	}
+	base := time.Now().Add(-time.Hour).UnixMilli()
+	var batch []types.InputLogEvent
+	size := 0
+	put := func() {
+		if _, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("s"), LogEvents: batch}); err != nil {
+			t.Fatal(err)
+		}
+		batch, size = batch[:0], 0
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if size+len(line)+26 > 1000000 || len(batch) == 10000 {
+			put()
+		}
+		batch = append(batch, types.InputLogEvent{Timestamp: aws.Int64(base + int64(i/50)), Message: aws.String(line)})
+		size += len(line) + 26
+	}
+	put()
 }

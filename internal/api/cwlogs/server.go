@@ -28,6 +28,10 @@ type Config struct {
 	MaxConcurrentQueries int
 	// QueryMemoryLimit bounds one query's working memory in bytes.
 	QueryMemoryLimit int64
+	// ResultsWait is how long GetQueryResults on a Scheduled or Running
+	// query waits for it to end before answering with its partial results;
+	// 0 means DefaultResultsWait, negative answers at once.
+	ResultsWait time.Duration
 	// DataDir holds the server's own state (saved query definitions).
 	DataDir string
 	// Fallback serves requests whose X-Amz-Target is not a CloudWatch Logs
@@ -36,6 +40,11 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultResultsWait is Config.ResultsWait's default: short against a
+// client's usual poll interval (a second), long enough that a client
+// polling in a tight loop makes a few requests per query, not hundreds.
+const DefaultResultsWait = 50 * time.Millisecond
 
 // Server answers CloudWatch Logs API requests.
 type Server struct {
@@ -66,6 +75,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.ResultsWait == 0 {
+		cfg.ResultsWait = DefaultResultsWait
 	}
 	s := &Server{Config: cfg, log: cfg.Logger}
 	defs, err := openDefinitions(cfg.DataDir)
