@@ -1070,7 +1070,7 @@ func (ps *pairSet) dedupe(a, b []int32) []uint64 {
 
 // distinctBatch is how many (group, id) pairs a worker buffers per
 // count_distinct before adding them to the groups' sets.
-const distinctBatch = 1 << 18
+var distinctBatch = 1 << 18 // a variable for tests
 
 // flushDistinct adds the buffered pairs of aggregate j to the groups' sets,
 // sorted so that each group's set is filled in one run, and returns the
