@@ -41,9 +41,16 @@
 // distinct value of the block, reusing that hash, not once per row;
 // count_distinct keeps per-group sets of interned ids and is exact
 // (partial results merge the workers' sets by 64-bit hash instead, where
-// a collision would undercount by one); a sort keeps
+// a collision would undercount by one). When every aggregate is a
+// count_distinct of a string field grouped by one string field, a block's
+// (key, value) pairs are deduplicated in a block-local table, mapped to
+// the worker's ids, and buffered; the buffer goes into the groups' sets in
+// radix-sorted batches, so each set is touched once per batch. A sort keeps
 // per-worker top-k heaps when a limit (or the default 10,000 rows) follows;
-// the remaining commands run on the merged rows. Only the columns the query
+// for @timestamp descending (the default order) the source is asked for
+// blocks newest first and the workers share the k newest matched
+// timestamps, so older rows and blocks are only counted (topk.go), also
+// with partial results on; the remaining commands run on the merged rows. Only the columns the query
 // reads are requested, leading equality/substring/presence/range filters
 // are passed to the source as scan.Hints so it can skip blocks, and the time
 // range prunes blocks before any row is read. Rows and groups held by a
