@@ -594,20 +594,33 @@ func (ex *executor) aggregate(pt *part) error {
 			if pend == nil {
 				pend = make([]uint64, 0, distinctBatch+len(pairs))
 			}
+			// Group numbers per key code of the block (0: not looked up),
+			// index 0 standing for the missing key: reading the number
+			// from the group itself costs a cache miss per pair.
+			if cap(pt.diByCode) < len(kv.strs)+1 {
+				pt.diByCode = make([]int32, len(kv.strs)+1)
+			}
+			diByCode := pt.diByCode[:len(kv.strs)+1]
+			clear(diByCode)
 			for _, pr := range pairs {
-				kc, fc := int32(pr>>32)-1, int32(uint32(pr))-1
+				kc, fc := int32(pr>>32), int32(uint32(pr))-1 // kc: key code + 1
 				if fc < 0 {
 					continue
 				}
-				g := gs.null
-				if kc >= 0 {
-					g = byCode[kc]
+				di := diByCode[kc]
+				if di == 0 {
+					g := gs.null
+					if kc > 0 {
+						g = byCode[kc-1]
+					}
+					if g.di == 0 {
+						pt.dgroups = append(pt.dgroups, g)
+						g.di = int32(len(pt.dgroups))
+					}
+					di = g.di
+					diByCode[kc] = di
 				}
-				if g.di == 0 {
-					pt.dgroups = append(pt.dgroups, g)
-					g.di = int32(len(pt.dgroups))
-				}
-				pend = append(pend, uint64(g.di-1)<<32|uint64(f.codeID(fc)))
+				pend = append(pend, uint64(di-1)<<32|uint64(f.codeID(fc)))
 			}
 			grew += 8 * int64(len(pend)-len(pt.dpend[j]))
 			pt.dpend[j] = pend

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"strconv"
 	"unsafe"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
@@ -841,24 +840,26 @@ func mergeRef(base, rest *scan.Column, eq []byte, n int, out func(int) int, nrow
 	return res, nil
 }
 
-// octets holds the decimal text of 0..255, for printing IPv4 dictionary
-// values (tens of thousands per block) without strconv's general path.
-var octets = func() (t [256]string) {
-	for i := range t {
-		t[i] = strconv.Itoa(i)
-	}
-	return
-}()
-
-// appendIPv4 appends the dotted quad of the 4 bytes q.
+// appendIPv4 appends the dotted quad of the 4 bytes q: tens of thousands
+// per block for an address dictionary, so written out byte by byte.
 func appendIPv4(b, q []byte) []byte {
-	b = append(b, octets[q[0]]...)
+	b = appendOctet(b, q[0])
 	b = append(b, '.')
-	b = append(b, octets[q[1]]...)
+	b = appendOctet(b, q[1])
 	b = append(b, '.')
-	b = append(b, octets[q[2]]...)
+	b = appendOctet(b, q[2])
 	b = append(b, '.')
-	return append(b, octets[q[3]]...)
+	return appendOctet(b, q[3])
+}
+
+func appendOctet(b []byte, x byte) []byte {
+	switch {
+	case x >= 100:
+		return append(b, '0'+x/100, '0'+x/10%10, '0'+x%10)
+	case x >= 10:
+		return append(b, '0'+x/10, '0'+x%10)
+	}
+	return append(b, '0'+x)
 }
 
 // chunkEncoding returns the value encoding of a chunk payload (after its

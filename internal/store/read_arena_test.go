@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -76,5 +77,14 @@ func TestArena(t *testing.T) {
 	var nilArena *colArena
 	if got := nilArena.codes(3); len(got) != 3 {
 		t.Fatal("nil arena must allocate")
+	}
+}
+
+func TestAppendIPv4(t *testing.T) {
+	for _, q := range [][4]byte{{0, 0, 0, 0}, {255, 255, 255, 255}, {10, 0, 99, 100}, {1, 9, 10, 199}} {
+		want := fmt.Sprintf("%d.%d.%d.%d", q[0], q[1], q[2], q[3])
+		if got := string(appendIPv4(nil, q[:])); got != want {
+			t.Errorf("appendIPv4(%v) = %q, want %q", q, got, want)
+		}
 	}
 }
