@@ -3,6 +3,7 @@ package query
 import (
 	binenc "encoding/binary"
 	"hash/maphash"
+	"math/bits"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
 )
@@ -17,13 +18,50 @@ import (
 // that hashes computed by different workers and blocks agree.
 var hashSeed = maphash.MakeSeed()
 
+// Seeds of the short-string hash, random per process like hashSeed.
+var (
+	seed0 = maphash.String(hashSeed, "mailtrail-0") | 1
+	seed1 = maphash.String(hashSeed, "mailtrail-1")
+	seed2 = maphash.String(hashSeed, "mailtrail-2")
+)
+
 // strHash is the 64-bit hash of s used by the engine's string tables; never
-// zero, so that zero can mark an empty slot.
+// zero, so that zero can mark an empty slot. Strings of up to 16 bytes
+// (addresses, codes: most of what is grouped and counted, hashed once per
+// distinct value per block) are read as two overlapping words and mixed
+// with 64x64→128-bit multiplies, as wyhash does, without maphash's call
+// chain; longer ones go through maphash.
 func strHash(s string) uint64 {
-	if h := maphash.String(hashSeed, s); h != 0 {
-		return h
+	var h uint64
+	if n := len(s); n <= 16 {
+		var a, b uint64
+		switch {
+		case n >= 8:
+			a = binenc.LittleEndian.Uint64([]byte(s[:8]))
+			b = binenc.LittleEndian.Uint64([]byte(s[n-8:]))
+		case n >= 4:
+			a = uint64(binenc.LittleEndian.Uint32([]byte(s[:4])))
+			b = uint64(binenc.LittleEndian.Uint32([]byte(s[n-4:])))
+		case n > 0:
+			a = uint64(s[0])<<16 | uint64(s[n>>1])<<8 | uint64(s[n-1])
+		}
+		// The 128-bit product is exact (no collisions for a given a);
+		// the length joins in the final mix, as in wyhash.
+		hi, lo := bits.Mul64(a^seed1, b^seed2)
+		h = mum(lo^seed0^uint64(n), hi^seed1)
+	} else {
+		h = maphash.String(hashSeed, s)
 	}
-	return 1
+	if h == 0 {
+		return 1
+	}
+	return h
+}
+
+// mum is the high and low halves of x·y folded together.
+func mum(x, y uint64) uint64 {
+	hi, lo := bits.Mul64(x, y)
+	return hi ^ lo
 }
 
 // strIndex numbers distinct strings 0, 1, 2... It is an open-addressing

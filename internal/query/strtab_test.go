@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -157,6 +158,41 @@ func TestFilterOrder(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("%s:\ngot  %s\nwant %s", tc.q, got, tc.want)
+		}
+	}
+}
+
+// TestStrHashShort checks the short-string hash on the values it is meant
+// for (addresses, numbers, codes of every length up to 16): no 64-bit
+// collisions, and low bits (what the tables index by) evenly spread.
+func TestStrHashShort(t *testing.T) {
+	seen := map[uint64]string{}
+	buckets := make([]int, 1<<12)
+	n := 0
+	add := func(s string) {
+		h := strHash(s)
+		if o, dup := seen[h]; dup && o != s {
+			t.Fatalf("strHash(%q) == strHash(%q)", s, o)
+		}
+		seen[h] = s
+		buckets[h&(1<<12-1)]++
+		n++
+	}
+	for a := 0; a < 4; a++ {
+		for b := 0; b < 256; b++ {
+			for c := 0; c < 256; c += 3 {
+				add(fmt.Sprintf("10.%d.%d.%d", a, b, c))
+			}
+		}
+	}
+	for i := 0; i < 50000; i++ {
+		add(strconv.Itoa(i))
+		add(strings.Repeat("a", i%17) + strconv.Itoa(i%977))
+	}
+	mean := float64(n) / float64(len(buckets))
+	for i, c := range buckets {
+		if float64(c) > 3*mean || float64(c) < mean/3 { // Poisson spread, not a clump
+			t.Fatalf("bucket %d holds %d of %d hashes (mean %.0f)", i, c, n, mean)
 		}
 	}
 }
