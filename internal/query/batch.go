@@ -497,9 +497,10 @@ func (ex *executor) aggregate(pt *part) error {
 	// number 500 in one block and the string "500" in another is one
 	// group).
 	one := make([]Value, 1)
-	single := func(v Value, h uint64, s string) *group {
+	// singleAt is single returning the group's index in gs.single.
+	singleAt := func(v Value, h uint64, s string) int {
 		if i, ok := gs.idx.find(h, s); ok {
-			return gs.single[i]
+			return i
 		}
 		one[0] = v
 		g := newGroup(one)
@@ -511,7 +512,10 @@ func (ex *executor) aggregate(pt *part) error {
 		gs.idx.add(h, s)
 		gs.single = append(gs.single, g)
 		grew += 40
-		return g
+		return len(gs.single) - 1
+	}
+	single := func(v Value, h uint64, s string) *group {
+		return gs.single[singleAt(v, h, s)]
 	}
 	nullGroup := func() *group {
 		if gs.null == nil {
@@ -546,6 +550,13 @@ func (ex *executor) aggregate(pt *part) error {
 		// the same few addresses), so the pairs are deduplicated in a
 		// block-local table first and only the distinct ones reach the
 		// groups' sets, in order of first appearance.
+		// Per key code of the block, 1 + the group's index in gs.single
+		// (0: not looked up yet): buffered pairs name groups by it.
+		if cap(pt.idxByCode) < len(kv.strs) {
+			pt.idxByCode = make([]int32, len(kv.strs))
+		}
+		idxByCode := pt.idxByCode[:len(kv.strs)]
+		clear(idxByCode)
 		for j, f := range pt.feeds {
 			pairs := pt.pairs.dedupe(kv.codes[:bt.n], f.view.codes[:bt.n])
 			// Groups are created in order of first appearance, as the row
@@ -565,7 +576,8 @@ func (ex *executor) aggregate(pt *part) error {
 				for _, kc := range ks {
 					if byCode[kc] == nil {
 						str := kv.strs[kc]
-						byCode[kc] = single(vStr(str), kv.hash(kc), str)
+						i := singleAt(vStr(str), kv.hash(kc), str)
+						byCode[kc], idxByCode[kc] = gs.single[i], int32(i)+1
 					}
 				}
 			}
@@ -594,33 +606,16 @@ func (ex *executor) aggregate(pt *part) error {
 			if pend == nil {
 				pend = make([]uint64, 0, distinctBatch+len(pairs))
 			}
-			// Group numbers per key code of the block (0: not looked up),
-			// index 0 standing for the missing key: reading the number
-			// from the group itself costs a cache miss per pair.
-			if cap(pt.diByCode) < len(kv.strs)+1 {
-				pt.diByCode = make([]int32, len(kv.strs)+1)
-			}
-			diByCode := pt.diByCode[:len(kv.strs)+1]
-			clear(diByCode)
 			for _, pr := range pairs {
 				kc, fc := int32(pr>>32), int32(uint32(pr))-1 // kc: key code + 1
 				if fc < 0 {
 					continue
 				}
-				di := diByCode[kc]
-				if di == 0 {
-					g := gs.null
-					if kc > 0 {
-						g = byCode[kc-1]
-					}
-					if g.di == 0 {
-						pt.dgroups = append(pt.dgroups, g)
-						g.di = int32(len(pt.dgroups))
-					}
-					di = g.di
-					diByCode[kc] = di
+				var d uint64 // 0: the group of the missing key
+				if kc > 0 {
+					d = uint64(idxByCode[kc-1])
 				}
-				pend = append(pend, uint64(di-1)<<32|uint64(f.codeID(fc)))
+				pend = append(pend, d<<32|uint64(f.codeID(fc)))
 			}
 			grew += 8 * int64(len(pend)-len(pt.dpend[j]))
 			pt.dpend[j] = pend
@@ -1103,7 +1098,11 @@ func (pt *part) flushDistinct(j int) int64 {
 			continue
 		}
 		if g == nil || v>>32 != last>>32 {
-			g = pt.dgroups[v>>32]
+			if d := v >> 32; d == 0 {
+				g = pt.gs.null
+			} else {
+				g = pt.gs.single[d-1]
+			}
 			set = &g.aggs[j].(*aggDistinctID).set
 		}
 		last = v

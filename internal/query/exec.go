@@ -280,26 +280,26 @@ type part struct {
 	// mu is held by the worker while it evaluates a block, when partial
 	// results are on, so that the partial-results goroutine can read the
 	// groups and rows between blocks.
-	mu       sync.Mutex
-	bt       batch
-	gs       groupSet
-	keyBuf   []byte
-	rows     []*row // collected or heap-ordered rows
-	ectx     ectx
-	cand     []int
-	tsBuf    []int64         // a block's matched timestamps for ex.top
-	feeds    []*distinctFeed // per aggregate: count_distinct fed with ids, or nil
-	views    []keyView       // per slot: codes of a string column for the block
-	nblk     uint64          // blocks aggregated, stamps views
-	byCode   []*group        // per view code of the single group key
-	pairs    pairSet         // count_distinct fast path: a block's distinct pairs
-	todo     []int32         // codes to resolve, in batches
-	diByCode []int32         // count_distinct fast path: group number per key code
-	sink     uint64          // prefetch loads land here so they are not optimised away
-	// count_distinct fast path: per aggregate, buffered (group, id) pairs
-	// (group numbered in dgroups); see flushDistinct.
+	mu        sync.Mutex
+	bt        batch
+	gs        groupSet
+	keyBuf    []byte
+	rows      []*row // collected or heap-ordered rows
+	ectx      ectx
+	cand      []int
+	tsBuf     []int64         // a block's matched timestamps for ex.top
+	feeds     []*distinctFeed // per aggregate: count_distinct fed with ids, or nil
+	views     []keyView       // per slot: codes of a string column for the block
+	nblk      uint64          // blocks aggregated, stamps views
+	byCode    []*group        // per view code of the single group key
+	pairs     pairSet         // count_distinct fast path: a block's distinct pairs
+	todo      []int32         // codes to resolve, in batches
+	idxByCode []int32         // count_distinct fast path: 1 + gs.single index per key code
+	sink      uint64          // prefetch loads land here so they are not optimised away
+	// count_distinct fast path: per aggregate, buffered (group, id) pairs,
+	// the group as 1 + its index in gs.single or 0 for the missing key;
+	// see flushDistinct.
 	dpend    [][]uint64
-	dgroups  []*group
 	radixBuf []uint64
 }
 
@@ -307,7 +307,6 @@ type group struct {
 	keys []Value
 	aggs []aggState
 	star int64 // rows counted while every aggregate is count(*)
-	di   int32 // 1 + index in its worker's part.dgroups, 0 when not there
 }
 
 type row struct {
