@@ -26,11 +26,11 @@ var (
 )
 
 // strHash is the 64-bit hash of s used by the engine's string tables; never
-// zero, so that zero can mark an empty slot. Strings of up to 16 bytes
-// (addresses, codes: most of what is grouped and counted, hashed once per
-// distinct value per block) are read as two overlapping words and mixed
-// with 64x64→128-bit multiplies, as wyhash does, without maphash's call
-// chain; longer ones go through maphash.
+// zero, so that zero can mark an empty slot. Strings of up to 48 bytes
+// (addresses, ids, codes: most of what is grouped and counted, hashed once
+// per distinct value per block) are read by words and mixed with
+// 64x64→128-bit multiplies, as wyhash does, without maphash's call chain;
+// longer ones go through maphash.
 func strHash(s string) uint64 {
 	var h uint64
 	if n := len(s); n <= 16 {
@@ -48,6 +48,18 @@ func strHash(s string) uint64 {
 		// The 128-bit product is exact (no collisions for a given a);
 		// the length joins in the final mix, as in wyhash.
 		hi, lo := bits.Mul64(a^seed1, b^seed2)
+		h = mum(lo^seed0^uint64(n), hi^seed1)
+	} else if n <= 48 {
+		// UUIDs, SIDs, e-mail addresses: 16-byte rounds, then the last
+		// 16 bytes (overlapping) as the short case.
+		see := seed2
+		i := 0
+		for ; n-i > 16; i += 16 {
+			see = mum(binenc.LittleEndian.Uint64([]byte(s[i:i+8]))^seed1, binenc.LittleEndian.Uint64([]byte(s[i+8:i+16]))^see)
+		}
+		a := binenc.LittleEndian.Uint64([]byte(s[n-16 : n-8]))
+		b := binenc.LittleEndian.Uint64([]byte(s[n-8:]))
+		hi, lo := bits.Mul64(a^seed1, b^see)
 		h = mum(lo^seed0^uint64(n), hi^seed1)
 	} else {
 		h = maphash.String(hashSeed, s)

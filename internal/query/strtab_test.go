@@ -162,8 +162,8 @@ func TestFilterOrder(t *testing.T) {
 	}
 }
 
-// TestStrHashShort checks the short-string hash on the values it is meant
-// for (addresses, numbers, codes of every length up to 16): no 64-bit
+// TestStrHashShort checks the inline string hash on the values it is meant
+// for (addresses, numbers, ids of every length up to 48 and some beyond): no 64-bit
 // collisions, and low bits (what the tables index by) evenly spread.
 func TestStrHashShort(t *testing.T) {
 	seen := map[uint64]string{}
@@ -188,6 +188,9 @@ func TestStrHashShort(t *testing.T) {
 	for i := 0; i < 50000; i++ {
 		add(strconv.Itoa(i))
 		add(strings.Repeat("a", i%17) + strconv.Itoa(i%977))
+		add(fmt.Sprintf("%08x-1db6-49eb-926e-%012x", i*7919, i))                  // 36 bytes
+		add(fmt.Sprintf("S-1-1-12-2951472360-510481706-%d-%d", 104126136+i%3, i)) // 40-48 bytes
+		add(strings.Repeat("b", 17+i%32) + strconv.Itoa(i%331))
 	}
 	mean := float64(n) / float64(len(buckets))
 	for i, c := range buckets {
