@@ -95,8 +95,10 @@ func (s *Store) Append(account, groupName, streamName string, events []Event) er
 // them, so a caller must not report them stored before done(nil); in
 // exchange the store writes each event once instead of twice (WAL and
 // segment) and spends no CPU on WAL frames. The events are visible to
-// reads at once, like appended ones. done runs on a store goroutine and
-// must not block for long; it may be called before AppendDeferred returns.
+// reads at once, like appended ones. done runs on the store goroutine that
+// retires flushed memtables, so it must not block for long nor call into
+// the Store (an append could wait for that very goroutine); it may be
+// called before AppendDeferred returns.
 //
 // A memtable is flushed when it is full or FlushInterval old; Sync flushes
 // at once. When AppendDeferred returns an error, done is not called.
