@@ -283,7 +283,11 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 			r.fail("minus-timestamp int column without timestamps")
 		}
 		col.Type = scan.TypeInt
-		col.Ints = ar.ints(outRows)
+		if sub == nil && present == nil {
+			col.Ints = ar.fullInts(outRows) // every row is written below
+		} else {
+			col.Ints = ar.ints(outRows)
+		}
 		if r.err != nil {
 			break
 		}
@@ -399,7 +403,11 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 			return nil, r.err
 		}
 		b := r.bytes(uint64(n) * uint64(w))
-		col.Codes = ar.codes(outRows)
+		if r.err == nil && sub == nil && present == nil {
+			col.Codes = ar.fullCodes(outRows) // every row is written below
+		} else {
+			col.Codes = ar.codes(outRows)
+		}
 		if r.err == nil && sub == nil && present == nil {
 			// Full column: codes go straight to their rows.
 			mx := uint32(0)

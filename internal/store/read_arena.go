@@ -41,6 +41,17 @@ func (s *slab[T]) take(n int) []T {
 	return out
 }
 
+// takeDirty is take without zeroing, for arrays the caller overwrites
+// entirely.
+func (s *slab[T]) takeDirty(n int) []T {
+	if s.n+n > len(s.buf) || s.buf == nil {
+		return s.take(n)
+	}
+	out := s.buf[s.n : s.n+n : s.n+n]
+	s.n += n
+	return out
+}
+
 // reset makes every slab reusable: the caller guarantees that no column
 // handed out since the last reset is in use.
 func (a *colArena) reset() {
@@ -61,6 +72,22 @@ func (a *colArena) floats(n int) []float64 {
 		return make([]float64, n)
 	}
 	return a.f64.take(n)
+}
+
+// fullInts and fullCodes are ints and codes for decoders that write
+// every element (a column present at every row, no subset).
+func (a *colArena) fullInts(n int) []int64 {
+	if a == nil {
+		return make([]int64, n)
+	}
+	return a.i64.takeDirty(n)
+}
+
+func (a *colArena) fullCodes(n int) []uint32 {
+	if a == nil {
+		return make([]uint32, n)
+	}
+	return a.u32.takeDirty(n)
 }
 
 func (a *colArena) codes(n int) []uint32 {
