@@ -558,7 +558,7 @@ func (ex *executor) aggregate(pt *part) error {
 		idxByCode := pt.idxByCode[:len(kv.strs)]
 		clear(idxByCode)
 		for j, f := range pt.feeds {
-			pairs := pt.pairs.dedupe(kv.codes[:bt.n], f.view.codes[:bt.n])
+			pairs := pt.pairs.dedupe(kv.codes[:bt.n], f.view.codes[:bt.n], len(kv.strs), len(f.view.strs))
 			// Groups are created in order of first appearance, as the row
 			// loop below would, and the values interned, in batches whose
 			// table slots are fetched first (see strIndex.prefetch).
@@ -1021,17 +1021,21 @@ func (pt *part) viewFeeds() bool {
 
 // pairSet deduplicates the (group code, value code) pairs of one block.
 type pairSet struct {
-	tab  []uint64 // pair+1; 0 is empty
-	out  []uint64 // distinct pairs in order of first appearance
-	last int      // distinct pairs of the previous block: sizes the table
+	tab   []uint64 // pair+1; 0 is empty
+	tab32 []uint32 // the same for pairs of 16-bit codes
+	out   []uint64 // distinct pairs in order of first appearance
+	last  int      // distinct pairs of the previous block: sizes the table
 }
 
 // dedupe returns the distinct pairs (a[k]+1)<<32 | (b[k]+1) (codes are -1
 // for a missing field, so 0 in a half means missing), in order of first
 // appearance. The result is valid until the next call.
-func (ps *pairSet) dedupe(a, b []int32) []uint64 {
+func (ps *pairSet) dedupe(a, b []int32, na, nb int) []uint64 {
+	if na < 1<<16-1 && nb < 1<<16-1 {
+		return ps.dedupe32(a, b)
+	}
 	size := 1024
-	for size < 4*ps.last && size < 2*len(a) {
+	for size < 2*ps.last && size < 2*len(a) {
 		size *= 2
 	}
 	if len(ps.tab) != size {
@@ -1067,6 +1071,56 @@ func (ps *pairSet) dedupe(a, b []int32) []uint64 {
 						}
 					}
 					ps.tab = tab
+				}
+				break
+			}
+		}
+	}
+	ps.out, ps.last = out, len(out)
+	return out
+}
+
+// dedupe32 is dedupe for codes below 65535, whose pairs fit 32 bits: a
+// table half the size stays in a nearer cache.
+func (ps *pairSet) dedupe32(a, b []int32) []uint64 {
+	size := 1024
+	for size < 2*ps.last && size < 2*len(a) {
+		size *= 2
+	}
+	if len(ps.tab32) != size {
+		ps.tab32 = make([]uint32, size)
+	} else {
+		clear(ps.tab32)
+	}
+	tab, out := ps.tab32, ps.out[:0]
+	shift := 32 - uint(bits.TrailingZeros(uint(size)))
+	mask := uint32(size - 1)
+	for k, x := range a {
+		v := uint32(x+1)<<16 | uint32(b[k]+1) + 1 // never 0: codes < 65535
+		for i := (v * 0x9E3779B1) >> shift; ; i = (i + 1) & mask {
+			t := tab[i]
+			if t == v {
+				break
+			}
+			if t == 0 {
+				tab[i] = v
+				w := v - 1
+				out = append(out, uint64(w>>16)<<32|uint64(w&0xFFFF))
+				if 2*len(out) > len(tab) {
+					// Grow: rehash the distinct pairs into a table twice as big.
+					tab = make([]uint32, 2*len(tab))
+					mask = uint32(len(tab) - 1)
+					shift--
+					for _, o := range out {
+						w := uint32(o>>32)<<16 | uint32(o) + 1
+						for j := (w * 0x9E3779B1) >> shift; ; j = (j + 1) & mask {
+							if tab[j] == 0 {
+								tab[j] = w
+								break
+							}
+						}
+					}
+					ps.tab32 = tab
 				}
 				break
 			}

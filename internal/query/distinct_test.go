@@ -131,8 +131,10 @@ func TestPairDedupe(t *testing.T) {
 				want = append(want, p)
 			}
 		}
-		if got := ps.dedupe(a, b); !slices.Equal(got, want) {
-			t.Fatalf("round %d: %d distinct pairs, want %d (in order of first appearance)", round, len(got), len(want))
+		for _, n := range []int{distinct, 1 << 20} { // 32- and 64-bit tables
+			if got := ps.dedupe(a, b, n, n); !slices.Equal(got, want) {
+				t.Fatalf("round %d, %d codes: %d distinct pairs, want %d (in order of first appearance)", round, n, len(got), len(want))
+			}
 		}
 	}
 }
