@@ -562,11 +562,13 @@ func (ex *executor) aggregate(pt *part) error {
 			// Groups are created in order of first appearance, as the row
 			// loop below would, and the values interned, in batches whose
 			// table slots are fetched first (see strIndex.prefetch).
+			// Each code is listed once (marked pending with -1 / ^0).
 			todo := pt.todo[:0]
 			for _, pr := range pairs {
 				if kc := int32(pr>>32) - 1; kc < 0 {
 					nullGroup()
-				} else if byCode[kc] == nil {
+				} else if idxByCode[kc] == 0 {
+					idxByCode[kc] = -1
 					todo = append(todo, kc)
 				}
 			}
@@ -574,24 +576,24 @@ func (ex *executor) aggregate(pt *part) error {
 				ks := todo[lo:min(lo+prefetchBatch, len(todo))]
 				pt.sink += gs.idx.prefetch(ks, kv)
 				for _, kc := range ks {
-					if byCode[kc] == nil {
-						str := kv.strs[kc]
-						i := singleAt(vStr(str), kv.hash(kc), str)
-						byCode[kc], idxByCode[kc] = gs.single[i], int32(i)+1
-					}
+					str := kv.strs[kc]
+					i := singleAt(vStr(str), kv.hash(kc), str)
+					byCode[kc], idxByCode[kc] = gs.single[i], int32(i)+1
 				}
 			}
 			todo = todo[:0]
 			for _, pr := range pairs {
 				if fc := int32(uint32(pr)) - 1; fc >= 0 && f.memo[fc] == 0 {
+					f.memo[fc] = ^uint32(0)
 					todo = append(todo, fc)
 				}
 			}
+			v := f.view
 			for lo := 0; lo < len(todo); lo += prefetchBatch {
 				cs := todo[lo:min(lo+prefetchBatch, len(todo))]
-				pt.sink += f.in.idx.prefetch(cs, f.view)
+				pt.sink += f.in.idx.prefetch(cs, v)
 				for _, fc := range cs {
-					f.codeID(fc)
+					f.memo[fc] = f.in.id(v.hash(fc), v.strs[fc]) + 1
 				}
 			}
 			pt.todo = todo
