@@ -765,19 +765,23 @@ func compactColumn(c *scan.Column, keep []int) *scan.Column {
 func compactColumnIn(ar *colArena, c *scan.Column, keep []int) *scan.Column {
 	out := &scan.Column{Type: c.Type, Dict: c.Dict}
 	if c.Present != nil {
-		out.Present = ar.bitmap(len(keep))
-		n := 0
-		for i, r := range keep {
-			if c.Present.Get(r) {
-				out.Present.Set(i)
-				n++
+		// When every kept row has the field (a presence hint kept
+		// exactly those), say so with no bitmap: that spares the engine
+		// a presence test per row.
+		all := true
+		for _, r := range keep {
+			if !c.Present.Get(r) {
+				all = false
+				break
 			}
 		}
-		if n == len(keep) {
-			// Every kept row has the field (a presence hint kept
-			// exactly those): say so, which spares the engine a
-			// presence test per row.
-			out.Present = nil
+		if !all {
+			out.Present = ar.bitmap(len(keep))
+			for i, r := range keep {
+				if c.Present.Get(r) {
+					out.Present.Set(i)
+				}
+			}
 		}
 	}
 	switch c.Type {
