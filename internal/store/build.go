@@ -41,6 +41,7 @@ type builder struct {
 	colIdx map[string]int
 	keep   map[string]*colData // by field name, across blocks
 	pool   []*colData          // spare buffers for fields not kept
+	blocks uint64              // blocks begun, for colData.usedIn
 
 	shapeIdx map[string]int
 	shapes   [][]byte
@@ -105,13 +106,29 @@ const (
 	zTrialEvery      = 16
 )
 
-// maxKeptCols bounds the fields whose buffers a builder keeps by name.
-const maxKeptCols = 4096
+// maxKeptCols bounds the fields whose buffers a builder keeps by name;
+// a kept field unused for keepIdleBlocks blocks is let go.
+const (
+	maxKeptCols    = 4096
+	keepIdleBlocks = 8
+)
 
 func (b *builder) reset() {
 	for _, c := range b.cols {
 		if b.keep[c.name] != c {
 			b.pool = append(b.pool, c)
+		}
+	}
+	b.blocks++
+	if b.blocks%keepIdleBlocks == 0 {
+		// Fields not seen for a while give their buffers back to the pool,
+		// so that a stream of ever new field names (CloudTrail's request
+		// parameters) does not pin buffers for each of them.
+		for name, c := range b.keep {
+			if b.blocks-c.usedIn > keepIdleBlocks {
+				delete(b.keep, name)
+				b.pool = append(b.pool, c)
+			}
 		}
 	}
 	b.cols = b.cols[:0]
@@ -128,21 +145,22 @@ func (b *builder) col(path []byte) (int, *colData) {
 	// A field gets the buffers it had in earlier blocks, which already
 	// have the right sizes; other buffers would be regrown value by value.
 	c := b.keep[string(path)]
-	switch {
-	case c != nil:
+	if c != nil {
 		c.reset(c.name)
-	case len(b.pool) > 0:
-		n := len(b.pool)
-		c = b.pool[n-1]
-		b.pool = b.pool[:n-1]
+	} else {
+		if n := len(b.pool); n > 0 {
+			c = b.pool[n-1]
+			b.pool = b.pool[:n-1]
+		} else {
+			c = &colData{}
+		}
 		c.reset(string(path))
-	default:
-		c = &colData{}
-		c.reset(string(path))
+		c.zChunks, c.zFast = 0, false
 		if len(b.keep) < maxKeptCols {
 			b.keep[c.name] = c
 		}
 	}
+	c.usedIn = b.blocks
 	c.msgs = &b.msgs
 	ci := len(b.cols)
 	b.cols = append(b.cols, c)

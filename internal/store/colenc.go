@@ -54,6 +54,7 @@ type colData struct {
 	// zstd level choice of the field, kept across blocks (see putCol).
 	zChunks int
 	zFast   bool
+	usedIn  uint64 // the builder's last block with this field
 }
 
 func (c *colData) reset(name string) {
