@@ -1144,6 +1144,17 @@ func (pt *part) flushDistinct(j int) int64 {
 		return 0
 	}
 	pend := pt.dpend[j]
+	// Pack (group, id) into as few bits as they need, so that the radix
+	// sort makes as few passes as possible.
+	var maxID uint64
+	for _, v := range pend {
+		maxID = max(maxID, v&0xFFFF_FFFF)
+	}
+	idBits := uint(bits.Len64(maxID))
+	idMask := uint64(1)<<idBits - 1
+	for i, v := range pend {
+		pend[i] = v>>32<<idBits | v&idMask
+	}
 	pend, pt.radixBuf = radixSort(pend, pt.radixBuf)
 	grew := -8 * int64(len(pend))
 	last := ^uint64(0)
@@ -1153,8 +1164,8 @@ func (pt *part) flushDistinct(j int) int64 {
 		if v == last {
 			continue
 		}
-		if g == nil || v>>32 != last>>32 {
-			if d := v >> 32; d == 0 {
+		if g == nil || v>>idBits != last>>idBits {
+			if d := v >> idBits; d == 0 {
 				g = pt.gs.null
 			} else {
 				g = pt.gs.single[d-1]
@@ -1162,7 +1173,7 @@ func (pt *part) flushDistinct(j int) int64 {
 			set = &g.aggs[j].(*aggDistinctID).set
 		}
 		last = v
-		if set.add(uint32(v)) {
+		if set.add(uint32(v & idMask)) {
 			grew += 4
 		}
 	}

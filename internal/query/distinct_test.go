@@ -55,7 +55,7 @@ func TestDistinctFastPath(t *testing.T) {
 	n := 3*memsource.BlockRows + 777
 	for i := 0; i < n; i++ {
 		// Keys of 7 to 66 bytes: inline in the string tables and not.
-		u := r.IntN(300)
+		u := r.IntN(3000) // enough groups shared by workers to merge them in parallel
 		user, ip := fmt.Sprintf("user-%d-%s", u, strings.Repeat("x", u%60)), fmt.Sprintf("10.%d.%d.%d", r.IntN(3), r.IntN(20), r.IntN(40))
 		rec := fmt.Sprintf(`{"event_timestamp":%d`, 1714564800000+int64(i)*1000)
 		key := "\x00missing"

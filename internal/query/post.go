@@ -31,8 +31,8 @@ func (ex *executor) finish() ([][]Value, error) {
 			}
 		}
 		merged := &ex.parts[0].gs
-		for _, pt := range ex.parts[1:] {
-			merged.merge(&pt.gs, false)
+		for k := 1; k < len(ex.parts); k++ {
+			ex.mergeParallel(merged, k)
 		}
 		rows = ex.statsResult(merged.list())
 	case pivotSort:
@@ -68,6 +68,12 @@ type groupSet struct {
 // merge folds o into s. With snap, the groups added to s are copies, so
 // that o stays untouched (partial results read the workers' groups).
 func (s *groupSet) merge(o *groupSet, snap bool) {
+	s.mergeWith(o, snap, (*group).absorb)
+}
+
+// mergeWith is merge calling absorb(dst, src) for every group of o whose
+// key s already has, each dst at most once.
+func (s *groupSet) mergeWith(o *groupSet, snap bool, absorb func(dst, src *group)) {
 	take := func(g *group) *group {
 		if snap {
 			return g.snap()
@@ -76,7 +82,7 @@ func (s *groupSet) merge(o *groupSet, snap bool) {
 	}
 	for k, g := range o.byKey {
 		if m, ok := s.byKey[k]; ok {
-			m.absorb(g)
+			absorb(m, g)
 		} else {
 			s.byKey[k] = take(g)
 		}
@@ -84,7 +90,7 @@ func (s *groupSet) merge(o *groupSet, snap bool) {
 	for i, g := range o.single {
 		h, str := o.idx.hashes[i], o.idx.strs[i]
 		if j, ok := s.idx.find(h, str); ok {
-			s.single[j].absorb(g)
+			absorb(s.single[j], g)
 		} else {
 			s.idx.add(h, str)
 			s.single = append(s.single, take(g))
@@ -92,11 +98,56 @@ func (s *groupSet) merge(o *groupSet, snap bool) {
 	}
 	if o.null != nil {
 		if s.null != nil {
-			s.null.absorb(o.null)
+			absorb(s.null, o.null)
 		} else {
 			s.null = take(o.null)
 		}
 	}
+}
+
+// mergeParallel folds the groups of worker part k into merged (which holds
+// those of parts 0..k-1), absorbing the groups both hold on two
+// goroutines: with count_distinct over thousands of groups, folding the
+// sets is most of the merge. Part k's interned ids are translated up front
+// into the interner of every earlier part (merged groups keep the interner
+// of the part that made them), so the absorbs only read the interners.
+func (ex *executor) mergeParallel(merged *groupSet, k int) {
+	pt := ex.parts[k]
+	for j, f := range pt.feeds {
+		if f == nil {
+			continue
+		}
+		for _, q := range ex.parts[:k] {
+			if q.feeds == nil || q.feeds[j] == nil {
+				continue
+			}
+			for id := range f.in.idx.strs {
+				q.feeds[j].in.from(f.in, uint32(id))
+			}
+		}
+	}
+	var jobs [][2]*group
+	merged.mergeWith(&pt.gs, false, func(dst, src *group) { jobs = append(jobs, [2]*group{dst, src}) })
+	if len(jobs) < 1024 {
+		// Few groups: not worth a goroutine.
+		for _, jb := range jobs {
+			jb[0].absorb(jb[1])
+		}
+		return
+	}
+	half := len(jobs) / 2
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for _, jb := range jobs[:half] {
+			jb[0].absorb(jb[1])
+		}
+	}()
+	for _, jb := range jobs[half:] {
+		jb[0].absorb(jb[1])
+	}
+	wg.Wait()
 }
 
 func (g *group) absorb(o *group) {
