@@ -8,6 +8,9 @@ package store
 //	STORE_QUERY_DIR=/tmp/db STORE_QUERY_GROUP=bench go test -tags storequery \
 //	    -run XXX -bench QueryDir -benchtime 3x -cpuprofile cpu.out ./internal/store
 //
+// STORE_QUERY_PARTIAL=1 runs with partial results on (every 200 ms), as
+// the API server runs queries for GetQueryResults.
+//
 // Behind a build tag so that the store's own tests never depend on the
 // engine compiling.
 
@@ -52,7 +55,11 @@ func BenchmarkQueryDir(b *testing.B) {
 			var rows int
 			cpu0 := cpuTime()
 			for b.Loop() {
-				res, err := query.Run(context.Background(), s, q, query.Options{Account: DefaultAccount, Groups: []string{group}, Workers: 2})
+				opt := query.Options{Account: DefaultAccount, Groups: []string{group}, Workers: 2}
+				if os.Getenv("STORE_QUERY_PARTIAL") != "" {
+					opt.Partial = func([][]query.Field, query.Stats) {}
+				}
+				res, err := query.Run(context.Background(), s, q, opt)
 				if err != nil {
 					b.Fatal(err)
 				}
