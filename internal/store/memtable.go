@@ -205,7 +205,7 @@ func (s *Store) appendFrame(account, groupName, streamName string, events []Even
 	}
 	w := s.wal
 	if done == nil {
-		w.pending = appendFrame(w.pending, codec, body, crc, seq)
+		w.pending = append(w.pending, walFrame{codec: codec, body: body, crc: crc, seq: seq})
 	} else {
 		s.mem.waiters = append(s.mem.waiters, done)
 	}

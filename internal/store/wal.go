@@ -42,15 +42,26 @@ type walRound struct {
 // Store.mu; the rest belong to the writer goroutine.
 type walWriter struct {
 	s        *Store
-	f        *os.File // writer goroutine
-	gen      uint64   // writer goroutine (read under mu by nobody else)
-	pending  []byte   // (mu) frames waiting for the next round
+	f        *os.File   // writer goroutine
+	gen      uint64     // writer goroutine (read under mu by nobody else)
+	pending  []walFrame // (mu) frames waiting for the next round
 	cur      *walRound
 	rotate   bool // (mu) freeze the memtable at the next round
 	stopping bool // (mu)
 	err      error
-	spare    []byte
+	spare    []walFrame
+	buf      []byte // a round's frames, laid out for one write
 	kick     chan struct{}
+}
+
+// walFrame is a frame queued for the writer. Appenders only queue the
+// body (which the memtable rows alias anyway); the writer lays the frames
+// out, so no appender copies payload bytes while holding the store lock.
+type walFrame struct {
+	codec byte
+	body  []byte
+	crc   uint32 // of codec and body; the writer folds in seq
+	seq   uint64
 }
 
 func openWALWriter(s *Store, gen uint64) (*walWriter, error) {
@@ -120,7 +131,7 @@ func (w *walWriter) run() {
 			s.mu.Unlock()
 		}
 		s.mu.Lock()
-		buf := w.pending
+		frames := w.pending
 		w.pending = w.spare[:0]
 		r := w.cur
 		w.cur = &walRound{done: make(chan struct{})}
@@ -139,6 +150,18 @@ func (w *walWriter) run() {
 		// flusher wakes the writer when it retires a memtable.
 		s.mu.Unlock()
 
+		buf := w.buf[:0]
+		for i := range frames {
+			f := &frames[i]
+			buf = appendFrame(buf, f.codec, f.body, f.crc, f.seq)
+		}
+		clear(frames) // do not keep the bodies alive
+		w.spare = frames[:0]
+		if cap(buf) <= 8<<20 {
+			w.buf = buf[:0]
+		} else {
+			w.buf = nil
+		}
 		if len(buf) > 0 && w.err == nil {
 			if _, err := w.f.Write(buf); err != nil {
 				w.err = fmt.Errorf("store: write WAL %s: %w", w.f.Name(), err)
@@ -150,11 +173,6 @@ func (w *walWriter) run() {
 		}
 		r.err = w.err
 		close(r.done)
-		if cap(buf) <= 8<<20 {
-			w.spare = buf[:0]
-		} else {
-			w.spare = nil
-		}
 		if frozen != nil {
 			s.flushCh <- frozen
 			if !stopping && w.err == nil {
