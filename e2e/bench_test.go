@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,7 +96,10 @@ func BenchmarkPutLogEvents(b *testing.B) {
 // weighs on both alike. It prints, per query, the medians over
 // MAILTRAIL_BENCH_ROUNDS rounds (default 1) of the CLI median and of the
 // API's warm runs, their ratio, the server's own queryDuration
-// (DescribeQueries), the final GetQueryResults call and the polls per run.
+// (DescribeQueries), the final GetQueryResults call, the polls per run, and
+// the CPU time of one run in the server, in the SDK client (signing,
+// polling, decoding the rows) and in the CLI: on a machine shared with
+// other builds the CPU times vary far less than the latencies.
 // It runs only when MAILTRAIL_BENCH_DATA names that data directory (group
 // from MAILTRAIL_BENCH_GROUP, default "bench"); MAILTRAIL_BENCH_POLL sets
 // the client's poll interval (default 2ms) and MAILTRAIL_BENCH_CLI=0 skips
@@ -104,6 +108,14 @@ func BenchmarkPutLogEvents(b *testing.B) {
 // The server holds the store's lock, so it is stopped while the CLI runs
 // and started again for each query; the first API run after a start is
 // reported separately ("first") and left out of the median.
+//
+// Polling: the server holds a GetQueryResults on a running query until
+// the query ends (up to cwlogs.DefaultResultsWait, 50 ms) and then answers
+// at once, so the client learns of the end without quantisation whatever
+// its interval; the 2 ms pause between polls only bounds the requests a
+// query of many waits makes. lastGet, the final call, therefore includes
+// the wait for the end as well as encoding, transfer and the SDK decoding
+// the rows.
 func TestQueryLatencyAPI(t *testing.T) {
 	data := os.Getenv("MAILTRAIL_BENCH_DATA")
 	if data == "" {
@@ -137,7 +149,7 @@ func TestQueryLatencyAPI(t *testing.T) {
 	creds := t.TempDir() + "/creds"
 	os.WriteFile(creds, []byte("AKIABENCH0000000000A benchsecret "+account+"\n"), 0o600)
 	queries := benchQueries(t)
-	type figures struct{ cli, api, first, server, last []time.Duration }
+	type figures struct{ cli, api, first, server, last, cliCPU, apiCPU, sdkCPU []time.Duration }
 	figs := make([]figures, len(queries))
 	rows := make([]int, len(queries))
 	polls := make([]int, len(queries))
@@ -146,13 +158,19 @@ func TestQueryLatencyAPI(t *testing.T) {
 		for qi, q := range queries {
 			f := &figs[qi]
 			if withCLI {
-				f.cli = append(f.cli, cliMedian(t, data, group, q[1]))
+				med, cpu := cliMedian(t, data, group, q[1])
+				f.cli = append(f.cli, med)
+				f.cliCPU = append(f.cliCPU, cpu)
 			}
 			s := startServer(t, data, "--credentials", creds)
 			c := sdkClient(s, "AKIABENCH0000000000A", "benchsecret")
 			ctx := context.Background()
 			var warm []time.Duration
+			var serverCPU0, clientCPU0 time.Duration
 			for r := 0; r < reps+1; r++ {
+				if r == 1 {
+					serverCPU0, clientCPU0 = procCPU(t, s.cmd.Process.Pid), selfCPU()
+				}
 				began := time.Now()
 				sq, err := c.StartQuery(ctx, &cwl.StartQueryInput{
 					LogGroupName: aws.String(group), StartTime: aws.Int64(0), EndTime: aws.Int64(4102444800),
@@ -185,6 +203,8 @@ func TestQueryLatencyAPI(t *testing.T) {
 				}
 			}
 			f.api = append(f.api, median(warm))
+			f.apiCPU = append(f.apiCPU, (procCPU(t, s.cmd.Process.Pid)-serverCPU0)/reps)
+			f.sdkCPU = append(f.sdkCPU, (selfCPU()-clientCPU0)/reps)
 			dq, err := c.DescribeQueries(ctx, &cwl.DescribeQueriesInput{LogGroupName: aws.String(group)})
 			if err != nil {
 				t.Fatal(err)
@@ -205,6 +225,10 @@ func TestQueryLatencyAPI(t *testing.T) {
 			cli := median(f.cli)
 			line += fmt.Sprintf("\tcli=%s\tapi/cli=%.2f", ms(cli), float64(median(f.api))/float64(cli))
 		}
+		line += fmt.Sprintf("\tcpu:server=%s\tsdk=%s", ms(median(f.apiCPU)), ms(median(f.sdkCPU)))
+		if withCLI {
+			line += fmt.Sprintf("\tcli=%s", ms(median(f.cliCPU)))
+		}
 		line += fmt.Sprintf("\tserver=%s\tlastGet=%.1fms\tpolls/run=%.0f", ms(median(f.server)),
 			float64(median(f.last).Microseconds())/1000, float64(polls[qi])/float64(rounds*(reps+1)))
 		fmt.Println(line)
@@ -223,26 +247,59 @@ func median(d []time.Duration) time.Duration {
 }
 
 // cliMedian runs `mailtrail query --repeat 6` on the store and returns the
-// median it reports.
-func cliMedian(t *testing.T, data, group, q string) time.Duration {
+// median it reports, and the CPU time of one run: the difference between
+// that process and one of `--repeat 1`, over five (so that opening the
+// store and starting the process do not count).
+func cliMedian(t *testing.T, data, group, q string) (time.Duration, time.Duration) {
 	t.Helper()
-	cmd := exec.Command(binPath, "query", "--data", data, "--group", group, "--format", "csv", "--repeat", "6", "--quiet", q)
-	var errb strings.Builder
-	cmd.Stderr = &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("mailtrail query %q: %v\n%s", q, err, errb.String())
+	run := func(repeat string) (string, time.Duration) {
+		cmd := exec.Command(binPath, "query", "--data", data, "--group", group, "--format", "csv", "--repeat", repeat, "--quiet", q)
+		var errb strings.Builder
+		cmd.Stderr = &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("mailtrail query %q: %v\n%s", q, err, errb.String())
+		}
+		return errb.String(), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
+	_, one := run("1")
+	out, six := run("6")
 	// "runs 6: first 368.9 ms, median 286.2 ms, min 235.2 ms"
-	_, rest, ok := strings.Cut(errb.String(), "median ")
+	_, rest, ok := strings.Cut(out, "median ")
 	var v float64
 	if ok {
 		_, err := fmt.Sscanf(rest, "%g ms", &v)
 		ok = err == nil
 	}
 	if !ok {
-		t.Fatalf("mailtrail query --repeat: no median in %q", errb.String())
+		t.Fatalf("mailtrail query --repeat: no median in %q", out)
 	}
-	return time.Duration(v * float64(time.Millisecond))
+	return time.Duration(v * float64(time.Millisecond)), (six - one) / 5
+}
+
+// procCPU is the user and system CPU time process pid has used so far
+// (/proc/PID/stat, in clock ticks of 10 ms).
+func procCPU(t *testing.T, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatalf("reading the server's CPU time: %v", err)
+	}
+	// Fields after the parenthesised command name: state is field 3,
+	// utime 14 and stime 15.
+	_, rest, _ := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		t.Fatalf("/proc/%d/stat: %q has too few fields", pid, b)
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// selfCPU is this process's user and system CPU time (the SDK client).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchQueries(t *testing.T) [][2]string {
