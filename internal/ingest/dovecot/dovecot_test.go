@@ -660,3 +660,27 @@ func TestUserAgent(t *testing.T) {
 		t.Errorf("record %s, %v", rec.JSON, err)
 	}
 }
+
+// TestSyslogYear checks that stamps without a year are completed the way
+// Postfix's are (syslogtime): a few days ahead stays in this year, a
+// December stamp read in January goes to last year.
+func TestSyslogYear(t *testing.T) {
+	now := func() time.Time { return time.Date(2027, 1, 3, 9, 0, 0, 0, time.UTC) }
+	p := NewParser(ParserOptions{Location: time.UTC, Now: now})
+	for _, c := range []struct{ stamp, want string }{
+		{"Jan  5 10:00:00", "2027-01-05T10:00:00Z"},
+		{"Dec 31 23:59:59", "2026-12-31T23:59:59Z"},
+		{"Feb 29 12:00:00", "2024-02-29T12:00:00Z"},
+	} {
+		got, _, err := p.timestamp(c.stamp + " imap-login: x")
+		if err != nil {
+			t.Fatalf("%s: %v", c.stamp, err)
+		}
+		if got.Format(time.RFC3339) != c.want {
+			t.Errorf("%s: got %s, want %s", c.stamp, got.Format(time.RFC3339), c.want)
+		}
+	}
+	if _, _, err := p.timestamp("Apr 31 10:00:00 imap-login: x"); err == nil {
+		t.Error("Apr 31: no error")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mailtrail/mailtrail/internal/event"
+	"github.com/mailtrail/mailtrail/internal/ingest/syslogtime"
 )
 
 // maxAttemptsPerConnection bounds the attempts one "(auth failed, N
@@ -20,9 +21,9 @@ type ParserOptions struct {
 	// local time). nil means time.Local.
 	Location *time.Location
 	// Year completes syslog-style stamps ("Nov 22 18:25:52"), which have
-	// none. 0 means the current year, except that a stamp more than a day
+	// none. 0 means the current year, except that a stamp more than a week
 	// in the future is taken to be from the year before (a log read early
-	// in January).
+	// in January), as syslogtime.Resolve does for Postfix's lines too.
 	Year int
 	// Now is the clock for that; nil means time.Now.
 	Now func() time.Time
@@ -195,17 +196,22 @@ func (p *Parser) timestamp(s string) (time.Time, string, error) {
 		if stamp[4] == ' ' {
 			stamp = stamp[:4] + "0" + stamp[5:]
 		}
-		year := p.opts.Year
-		now := p.opts.Now()
-		if year == 0 {
-			year = now.Year()
+		if p.opts.Year != 0 {
+			t, err := time.ParseInLocation("2006 Jan 02 15:04:05", strconv.Itoa(p.opts.Year)+" "+stamp, p.opts.Location)
+			if err != nil {
+				return time.Time{}, "", fmt.Errorf("%w: bad timestamp %q", ErrNotDovecot, s[:15])
+			}
+			return t, s[16:], nil
 		}
-		t, err := time.ParseInLocation("2006 Jan 02 15:04:05", strconv.Itoa(year)+" "+stamp, p.opts.Location)
+		// The year is completed the same way for Postfix's lines
+		// (syslogtime), so both servers' records of one moment agree.
+		m, err := time.Parse("Jan 02 15:04:05", stamp)
 		if err != nil {
 			return time.Time{}, "", fmt.Errorf("%w: bad timestamp %q", ErrNotDovecot, s[:15])
 		}
-		if p.opts.Year == 0 && t.After(now.Add(24*time.Hour)) {
-			t = t.AddDate(-1, 0, 0)
+		t, ok := syslogtime.Resolve(m.Month(), m.Day(), m.Hour(), m.Minute(), m.Second(), p.opts.Location, p.opts.Now())
+		if !ok {
+			return time.Time{}, "", fmt.Errorf("%w: no such time %q", ErrNotDovecot, s[:15])
 		}
 		return t, s[16:], nil
 	}

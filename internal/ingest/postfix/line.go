@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailtrail/mailtrail/internal/ingest/syslogtime"
 )
 
 // Line is one syslog line of a Postfix daemon, with the header parsed.
@@ -40,7 +42,8 @@ type Clock struct {
 	Location *time.Location
 	// Now gives the reference time for the year: a classic timestamp is put
 	// in Now's year, or the year before when that would be more than a week
-	// in the future (a December line read in January). nil means time.Now.
+	// in the future (a December line read in January; see syslogtime, which
+	// the Dovecot reader shares). nil means time.Now.
 	Now func() time.Time
 }
 
@@ -131,21 +134,16 @@ func (c *Clock) classic(b []byte) (time.Time, error) {
 	hh, ok2 := num(b[7:9])
 	mm, ok3 := num(b[10:12])
 	ss, ok4 := num(b[13:15])
-	if !ok1 || !ok2 || !ok3 || !ok4 || b[12] != ':' || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 {
+	if !ok1 || !ok2 || !ok3 || !ok4 || b[12] != ':' {
 		return time.Time{}, fmt.Errorf("%w: bad timestamp %q", ErrNoHeader, b)
-	}
-	loc := c.Location
-	if loc == nil {
-		loc = time.Local
 	}
 	now := time.Now()
 	if c.Now != nil {
 		now = c.Now()
 	}
-	now = now.In(loc)
-	t := time.Date(now.Year(), time.Month(mon), day, hh, mm, ss, 0, loc)
-	if t.After(now.Add(7 * 24 * time.Hour)) {
-		t = time.Date(now.Year()-1, time.Month(mon), day, hh, mm, ss, 0, loc)
+	t, ok := syslogtime.Resolve(time.Month(mon), day, hh, mm, ss, c.Location, now)
+	if !ok {
+		return time.Time{}, fmt.Errorf("%w: no such time %q", ErrNoHeader, b)
 	}
 	return t, nil
 }
