@@ -18,6 +18,11 @@
 //   - Pagination tokens are opaque base64 strings; the last page carries no
 //     token (GetLogEvents returns the caller's token at the end, as AWS does).
 //   - Operations we do not serve answer UnknownOperationException.
+//   - GetQueryResults on a Scheduled or Running query waits up to
+//     Config.ResultsWait (50 ms) for the query to end and answers the moment
+//     it does: a poller learns of the end at once, and a tight poll loop
+//     does not take the CPU from the query it waits for. AWS's own answers
+//     take longer than that, so no client counts on an immediate one.
 //
 // Errors, request ids and the JSON encoding are internal/api/awsjson's,
 // shared with the WorkMail API and the SigV4 verifier.

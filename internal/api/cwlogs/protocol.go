@@ -120,7 +120,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case nil:
 		_, werr = io.WriteString(w, "{}")
 	case rawJSON:
-		_, werr = w.Write(out)
+		for _, p := range out {
+			if _, werr = w.Write(p); werr != nil {
+				break
+			}
+		}
 	default:
 		werr = awsjson.Encode(w, out)
 	}
@@ -130,9 +134,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // rawJSON is an operation's answer already encoded (as awsjson.Encode
-// would, newline included), for answers too large to go through
-// reflection quickly (GetQueryResults).
-type rawJSON []byte
+// would, newline included), in parts written in order, for answers too
+// large to go through reflection quickly (GetQueryResults, whose rows are
+// written from the bytes kept for the query).
+type rawJSON [][]byte
 
 func writeError(w http.ResponseWriter, e *APIError) { awsjson.WriteError(w, e) }
 
