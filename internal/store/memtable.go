@@ -21,6 +21,7 @@ type memtable struct {
 	groups  map[uint32]*memGroup
 	rows    int
 	bytes   int
+	maxRows int // rows of the memtable's largest group
 	walGen  uint64
 	created time.Time
 	// rowsHint is the row count of the memtable before this one.
@@ -63,6 +64,7 @@ func (m *memtable) insert(gid uint32, st *stream, rows []memRow) {
 	}
 	mg.rows = append(mg.rows, rows...)
 	m.rows += len(rows)
+	m.maxRows = max(m.maxRows, len(mg.rows))
 	for i := range rows {
 		r := &rows[i]
 		m.bytes += len(r.msg) + 26
@@ -182,7 +184,7 @@ func (s *Store) appendFrame(account, groupName, streamName string, events []Even
 	s.mu.Lock()
 	// Backpressure: the active memtable may fill while MaxFrozen others are
 	// being flushed; once it is full too, wait for the flusher.
-	for s.mem.bytes >= s.opts.MemtableBytes && len(s.frozen) >= s.opts.MaxFrozen && !s.closed && s.bgErr == nil {
+	for s.memFull() && len(s.frozen) >= s.opts.MaxFrozen && !s.closed && s.bgErr == nil {
 		s.cond.Wait()
 	}
 	if s.closed {
@@ -210,7 +212,7 @@ func (s *Store) appendFrame(account, groupName, streamName string, events []Even
 		s.mem.waiters = append(s.mem.waiters, done)
 	}
 	s.mem.insert(gid, st, rows)
-	full := s.mem.bytes >= s.opts.MemtableBytes
+	full := s.memFull()
 	if full {
 		w.rotate = true
 	}
@@ -276,4 +278,14 @@ func (s *Store) Sync() error {
 	s.mu.Unlock()
 	s.wal.wake()
 	return <-ch
+}
+
+// memFull says the active memtable should be frozen: its messages reach
+// MemtableBytes, or its largest group holds nearly a block. The row rule is
+// what gives bulk loads full blocks (per-block costs of scans, dictionaries
+// above all, fall with block size): freezing a little before BlockRows
+// leaves room for the batch that crosses the mark, so one (group, day)
+// slice of the memtable still fits one block. Store.mu must be held.
+func (s *Store) memFull() bool {
+	return s.mem.bytes >= s.opts.MemtableBytes || s.mem.maxRows >= s.opts.BlockRows-s.opts.BlockRows/8
 }

@@ -38,8 +38,10 @@ type Options struct {
 	Region string // for ARNs; DefaultRegion when empty
 
 	// MemtableBytes is the raw message volume buffered in memory before it is
-	// flushed into segments (default 36 MiB, about 60k audit records: one
-	// block each). While MaxFrozen frozen memtables are being flushed the
+	// flushed into segments (default 80 MiB). A memtable is also frozen when
+	// one group holds 7/8 of BlockRows rows, which for audit records
+	// (~550 bytes) comes first: about 60 MiB, one full block per (group,
+	// day). While MaxFrozen frozen memtables are being flushed the
 	// active one keeps filling; once it is full too, Append blocks.
 	// Default 2: the frozen ones are encoded at the same time, so on two
 	// cores flushing keeps both busy while appends go on, and memory stays
@@ -81,7 +83,7 @@ func (o *Options) setDefaults() {
 		o.Region = DefaultRegion
 	}
 	if o.MemtableBytes <= 0 {
-		o.MemtableBytes = 36 << 20
+		o.MemtableBytes = 80 << 20
 	}
 	if o.MaxFrozen <= 0 {
 		o.MaxFrozen = 2
