@@ -591,6 +591,14 @@ func (ex *executor) aggregate(pt *part) error {
 			v := f.view
 			for lo := 0; lo < len(todo); lo += prefetchBatch {
 				cs := todo[lo:min(lo+prefetchBatch, len(todo))]
+				if v.ips != nil {
+					// Addresses: looked up by number (ipIndex).
+					pt.sink += f.in.ips.prefetch(cs, v.ips)
+					for _, fc := range cs {
+						f.memo[fc] = f.ipCodeID(fc) + 1
+					}
+					continue
+				}
 				pt.sink += f.in.idx.prefetch(cs, v)
 				for _, fc := range cs {
 					f.memo[fc] = f.in.id(v.hash(fc), v.strs[fc]) + 1

@@ -11,6 +11,7 @@ import (
 // within one worker, so that per-group sets hold small integers.
 type interner struct {
 	idx strIndex
+	ips ipIndex // address → id for values that came as IPv4 numbers; every id is also in idx
 
 	// xlate caches, per other worker's interner, its ids translated to
 	// ours (id+1, 0 unknown): merging the workers' groups at the end
@@ -143,6 +144,21 @@ func (f *distinctFeed) reset(col *scan.Column, view *keyView) {
 		f.memo = f.memo[:len(view.strs)]
 		clear(f.memo)
 	}
+}
+
+// ipCodeID returns the id of view code code (>= 0) of a view whose column
+// gave its values as IPv4 numbers: by number when the worker has seen the
+// address, else by its text (which another block may have given as a
+// plain string), remembering the number.
+func (f *distinctFeed) ipCodeID(code int32) uint32 {
+	v := f.view
+	a := v.ips[code]
+	if id, ok := f.in.ips.find(a); ok {
+		return id
+	}
+	id := f.in.id(v.hash(code), v.strs[code])
+	f.in.ips.add(a, id)
+	return id
 }
 
 // codeID returns the id of view code code (>= 0).

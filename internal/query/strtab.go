@@ -195,6 +195,7 @@ type keyView struct {
 	strs   []string // per code
 	own    []string // buffer of strs for string columns (strs may be a block's Dict)
 	hashes []uint64 // per code; 0 until computed (dictionary columns)
+	ips    []uint32 // per code: the value as an IPv4 address, when the column says (scan.Column.DictIPv4)
 
 	// Per-block table of a string column; a slot is in use when its gen
 	// is the current one, so it never needs clearing.
@@ -230,19 +231,28 @@ func (v *keyView) build(col *scan.Column, sel []int32) {
 	codes := v.codes[:len(sel)]
 	v.codes = codes
 	pres := col.Present
+	v.ips = nil
 	if col.Type == scan.TypeDict {
 		v.strs = col.Dict
+		if len(col.DictIPv4) == len(col.Dict) {
+			v.ips = col.DictIPv4
+		}
 		if cap(v.hashes) < len(col.Dict) {
 			v.hashes = make([]uint64, len(col.Dict))
 		}
 		v.hashes = v.hashes[:len(col.Dict)]
 		clear(v.hashes)
-		for k, i := range sel {
-			if pres != nil && !pres.Get(int(i)) {
-				codes[k] = -1
-				continue
+		cc := col.Codes
+		if pres == nil {
+			for k, i := range sel {
+				codes[k] = int32(cc[i])
 			}
-			codes[k] = int32(col.Codes[i])
+			return
+		}
+		for k, i := range sel {
+			// -1 without a branch when the row lacks the field.
+			has := int32(pres[i>>6]>>(uint(i)&63)) & 1
+			codes[k] = int32(cc[i]) | (has - 1)
 		}
 		return
 	}
@@ -300,4 +310,78 @@ func (v *keyView) build(col *scan.Column, sel []int32) {
 		}
 	}
 	v.strs, v.own, v.hashes = strs, strs, hashes
+}
+
+// ipIndex maps IPv4 addresses (scan.Column.DictIPv4) to interned ids. A
+// slot is 8 bytes (address, id+1) where a strIndex slot is 64, so far more
+// of the table stays in cache, and no text is hashed or compared: an
+// address dictionary of every block (thousands of values) is looked up
+// here, and only addresses the worker has never seen go through the
+// strings.
+type ipIndex struct {
+	slots []uint64 // addr<<32 | id+1; 0 is empty
+	n     int
+	shift uint
+}
+
+func (t *ipIndex) slot(a uint32) uint64 {
+	return (uint64(a) * 0x9E3779B97F4A7C15) >> t.shift
+}
+
+// find returns the id of address a.
+func (t *ipIndex) find(a uint32) (uint32, bool) {
+	if len(t.slots) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(t.slots) - 1)
+	for j := t.slot(a); ; j = (j + 1) & mask {
+		s := t.slots[j]
+		if s == 0 {
+			return 0, false
+		}
+		if uint32(s>>32) == a {
+			return uint32(s) - 1, true
+		}
+	}
+}
+
+// add records that address a (absent) has id id.
+func (t *ipIndex) add(a, id uint32) {
+	if 2*(t.n+1) > len(t.slots) {
+		old := t.slots
+		size := max(1024, 2*len(old))
+		t.slots = make([]uint64, size)
+		t.shift = 64 - uint(bits.TrailingZeros(uint(size)))
+		t.n = 0
+		for _, s := range old {
+			if s != 0 {
+				t.put(s)
+			}
+		}
+	}
+	t.put(uint64(a)<<32 | uint64(id+1))
+}
+
+func (t *ipIndex) put(s uint64) {
+	mask := uint64(len(t.slots) - 1)
+	for j := t.slot(uint32(s >> 32)); ; j = (j + 1) & mask {
+		if t.slots[j] == 0 {
+			t.slots[j] = s
+			t.n++
+			return
+		}
+	}
+}
+
+// prefetch loads the first slot each of the given view codes' addresses
+// probes (see strIndex.prefetch) and returns a sum the caller must keep.
+func (t *ipIndex) prefetch(codes []int32, ips []uint32) uint64 {
+	if len(t.slots) == 0 {
+		return 0
+	}
+	var sink uint64
+	for _, c := range codes {
+		sink += t.slots[t.slot(ips[c])]
+	}
+	return sink
 }

@@ -64,12 +64,18 @@ type Column struct {
 	Type    Type
 	Present Bitmap
 
-	Strs   []string  // TypeString
-	Dict   []string  // TypeDict: distinct values
-	Codes  []uint32  // TypeDict: index into Dict per row
-	Ints   []int64   // TypeInt
-	Floats []float64 // TypeFloat
-	Values []Value   // TypeMixed
+	Strs  []string // TypeString
+	Dict  []string // TypeDict: distinct values
+	Codes []uint32 // TypeDict: index into Dict per row
+	// DictIPv4 is optional on TypeDict columns whose values are all IPv4
+	// addresses: DictIPv4[k] is Dict[k] as a number (a.b.c.d is
+	// a<<24|b<<16|c<<8|d), Dict[k] being its canonical dotted quad (no
+	// leading zeros). Consumers may key on it instead of hashing text
+	// (count_distinct of addresses). nil when not known.
+	DictIPv4 []uint32
+	Ints     []int64   // TypeInt
+	Floats   []float64 // TypeFloat
+	Values   []Value   // TypeMixed
 }
 
 // Has reports whether row i has the field.

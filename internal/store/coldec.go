@@ -392,6 +392,9 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 		// (an IPv4 or UUID dictionary of a block holds thousands): the
 		// values are skipped now and read once the codes are known.
 		dictAt := r.i
+		if venc == encIPv4 && r.err == nil {
+			col.DictIPv4 = ipv4Numbers(r.b[r.i:], int(nd))
+		}
 		if sub == nil {
 			col.Dict = readStrings(r, venc, int(nd))
 		} else {
@@ -633,6 +636,9 @@ func decodeDictSubset(ar *colArena, r *chunkReader, col *scan.Column, full scan.
 	}
 	col.Dict = make([]string, nd)
 	dr := &chunkReader{b: r.b, i: dictAt}
+	if venc == encIPv4 {
+		col.DictIPv4 = ipv4Numbers(r.b[dictAt:], int(nd))
+	}
 	readStringsTo(dr, venc, int(nd), func(k int) bool { return used[k] }, func(k int, s string) { col.Dict[k] = s })
 	if dr.err != nil {
 		return nil, dr.err
@@ -846,6 +852,20 @@ func mergeRef(base, rest *scan.Column, eq []byte, n int, out func(int) int, nrow
 		}
 	}
 	return res, nil
+}
+
+// ipv4Numbers returns the n 4-byte addresses at the start of b as numbers
+// (scan.Column.DictIPv4), or nil when b is too short (the string decoder
+// reports that).
+func ipv4Numbers(b []byte, n int) []uint32 {
+	if uint64(n)*4 > uint64(len(b)) {
+		return nil
+	}
+	out := make([]uint32, n)
+	for i := range out {
+		out[i] = binary.BigEndian.Uint32(b[4*i:])
+	}
+	return out
 }
 
 // appendIPv4 appends the dotted quad of the 4 bytes q: tens of thousands

@@ -623,7 +623,14 @@ func applyHint(ar *colArena, col *scan.Column, h *scan.Hint, rows int, keep []bo
 		if col.Present == nil {
 			return keep
 		}
-		fails = func(i int) bool { return !col.Present.Get(i) }
+		// Every row of the block is judged: read the bitmap word by word
+		// (no call per row).
+		pass := ar.bools(rows)
+		pres := col.Present
+		for i := range pass {
+			pass[i] = pres[i>>6]>>(uint(i)&63)&1 != 0
+		}
+		return andPresent(keep, pass, nil)
 	case col.Type == scan.TypeDict:
 		d := &scan.Column{Type: scan.TypeString, Strs: col.Dict}
 		ok := make([]bool, len(col.Dict))
@@ -763,26 +770,12 @@ func compactColumn(c *scan.Column, keep []int) *scan.Column {
 
 // compactColumnIn is compactColumn taking the per-row arrays from ar.
 func compactColumnIn(ar *colArena, c *scan.Column, keep []int) *scan.Column {
-	out := &scan.Column{Type: c.Type, Dict: c.Dict}
+	out := &scan.Column{Type: c.Type, Dict: c.Dict, DictIPv4: c.DictIPv4}
 	if c.Present != nil {
 		// When every kept row has the field (a presence hint kept
 		// exactly those), say so with no bitmap: that spares the engine
 		// a presence test per row.
-		all := true
-		for _, r := range keep {
-			if !c.Present.Get(r) {
-				all = false
-				break
-			}
-		}
-		if !all {
-			out.Present = ar.bitmap(len(keep))
-			for i, r := range keep {
-				if c.Present.Get(r) {
-					out.Present.Set(i)
-				}
-			}
-		}
+		out.Present = pickBits(ar, c.Present, keep)
 	}
 	switch c.Type {
 	case scan.TypeString:

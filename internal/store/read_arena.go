@@ -124,7 +124,27 @@ func (a *colArena) bools(n int) []bool {
 // rows listed in sub.rows (as decodeColumn over sub would: other output
 // rows hold zero values, absent only if the column has a presence bitmap).
 func placeRows(ar *colArena, c *scan.Column, sub *rowSubset) *scan.Column {
-	out := &scan.Column{Type: c.Type, Dict: c.Dict}
+	out := &scan.Column{Type: c.Type, Dict: c.Dict, DictIPv4: c.DictIPv4}
+	if len(sub.rows) == sub.n {
+		// Every output row is listed, so output row i is stored row
+		// sub.rows[i] (both ascending): a plain gather, as compaction is.
+		if c.Present != nil {
+			out.Present = pickBits(ar, c.Present, sub.rows)
+		}
+		switch c.Type {
+		case scan.TypeString:
+			out.Strs = pickTo(make([]string, sub.n), c.Strs, sub.rows)
+		case scan.TypeDict:
+			out.Codes = pickTo(ar.fullCodes(sub.n), c.Codes, sub.rows)
+		case scan.TypeInt:
+			out.Ints = pickTo(ar.fullInts(sub.n), c.Ints, sub.rows)
+		case scan.TypeFloat:
+			out.Floats = pickTo(ar.floats(sub.n), c.Floats, sub.rows)
+		case scan.TypeMixed:
+			out.Values = pickTo(make([]scan.Value, sub.n), c.Values, sub.rows)
+		}
+		return out
+	}
 	if c.Present != nil {
 		out.Present = ar.bitmap(sub.n)
 		n := 0
@@ -156,6 +176,45 @@ func placeRows(ar *colArena, c *scan.Column, sub *rowSubset) *scan.Column {
 func place[T any](out, v []T, sub *rowSubset) []T {
 	for _, r := range sub.rows {
 		out[sub.pos[r]] = v[r]
+	}
+	return out
+}
+
+// pickBits returns the bitmap of pres at rows (output bit i is pres bit
+// rows[i]), or nil when every one of those rows is set. Output words are
+// built in a register and stored once: no read-modify-write per row.
+func pickBits(ar *colArena, pres scan.Bitmap, rows []int) scan.Bitmap {
+	var out scan.Bitmap
+	all := ^uint64(0)
+	var w uint64
+	for i, r := range rows {
+		bit := pres[r>>6] >> (uint(r) & 63) & 1
+		w |= bit << (uint(i) & 63)
+		if i&63 == 63 {
+			all &= w
+			if all != ^uint64(0) && out == nil {
+				out = ar.bitmap(len(rows))
+				// The words before this one were all full.
+				for k := 0; k < i>>6; k++ {
+					out[k] = ^uint64(0)
+				}
+			}
+			if out != nil {
+				out[i>>6] = w
+			}
+			w = 0
+		}
+	}
+	if rem := len(rows) & 63; rem != 0 {
+		if w != 1<<uint(rem)-1 && out == nil {
+			out = ar.bitmap(len(rows))
+			for k := 0; k < len(rows)>>6; k++ {
+				out[k] = ^uint64(0)
+			}
+		}
+		if out != nil {
+			out[len(rows)>>6] = w
+		}
 	}
 	return out
 }
