@@ -66,38 +66,94 @@ func NewSink(st *store.Store, notify Notifier) *Sink {
 	return &Sink{Store: st, Notify: notify, ready: map[string]bool{}}
 }
 
-// Write stores recs (any mix of types) for org.
+// Write stores recs (any mix of types) for org. The records of each log
+// group are appended together, group after group; when a later group fails
+// after earlier ones were stored, the error is a *PartialWriteError saying
+// which records are on disk, so a caller that retries does not store those
+// twice (see Stored).
 func (s *Sink) Write(org Org, recs ...Record) error {
-	byGroup := map[string][]store.Event{}
+	byGroup := map[string][]int{}
 	var order []string
-	for _, r := range recs {
+	for i, r := range recs {
 		g := GroupFor(org.Alias, r.Type)
 		if _, ok := byGroup[g]; !ok {
 			order = append(order, g)
 		}
-		byGroup[g] = append(byGroup[g], store.Event{Timestamp: r.Timestamp, Message: r.JSON})
+		byGroup[g] = append(byGroup[g], i)
 	}
-	for _, g := range order {
-		if err := s.ensure(org.Account, g, org.ID); err != nil {
-			return err
+	var stored []bool
+	for gi, g := range order {
+		idx := byGroup[g]
+		evs := make([]store.Event, len(idx))
+		for k, i := range idx {
+			evs[k] = store.Event{Timestamp: recs[i].Timestamp, Message: recs[i].JSON}
 		}
-		evs := byGroup[g]
-		err := s.Store.Append(org.Account, g, org.ID, evs)
-		if errors.Is(err, store.ErrNotFound) {
-			// Deleted through the API since we ensured it: recreate once.
-			s.Forget()
-			if err = s.ensure(org.Account, g, org.ID); err == nil {
-				err = s.Store.Append(org.Account, g, org.ID, evs)
+		err := s.ensure(org.Account, g, org.ID)
+		if err == nil {
+			err = s.Store.Append(org.Account, g, org.ID, evs)
+			if errors.Is(err, store.ErrNotFound) {
+				// Deleted through the API since we ensured it: recreate once.
+				s.Forget()
+				if err = s.ensure(org.Account, g, org.ID); err == nil {
+					err = s.Store.Append(org.Account, g, org.ID, evs)
+				}
+			}
+			if err != nil {
+				err = fmt.Errorf("storing %d records in %s: %w", len(evs), g, err)
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("storing %d records in %s: %w", len(evs), g, err)
+			if gi == 0 {
+				return err
+			}
+			return &PartialWriteError{Stored: stored, Err: err}
+		}
+		if len(order) > 1 {
+			if stored == nil {
+				stored = make([]bool, len(recs))
+			}
+			for _, i := range idx {
+				stored[i] = true
+			}
 		}
 		if s.Notify != nil {
 			s.Notify(org.Account, g, org.ID, evs)
 		}
 	}
 	return nil
+}
+
+// PartialWriteError is a Write that stored the records of some log groups
+// and then failed.
+type PartialWriteError struct {
+	Stored []bool // by index of the records given to Write
+	Err    error
+}
+
+func (e *PartialWriteError) Error() string {
+	n := 0
+	for _, ok := range e.Stored {
+		if ok {
+			n++
+		}
+	}
+	return fmt.Sprintf("%v (%d of %d records were stored)", e.Err, n, len(e.Stored))
+}
+
+func (e *PartialWriteError) Unwrap() error { return e.Err }
+
+// Stored reports, for a Write of n records that returned err, whether
+// record i is on disk: all of them when err is nil, those a
+// *PartialWriteError names, else none.
+func Stored(err error, n, i int) bool {
+	if err == nil {
+		return true
+	}
+	var pe *PartialWriteError
+	if errors.As(err, &pe) && i < len(pe.Stored) {
+		return pe.Stored[i]
+	}
+	return false
 }
 
 func (s *Sink) ensure(account, group, stream string) error {

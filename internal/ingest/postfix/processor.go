@@ -170,7 +170,15 @@ func (p *Processor) Commit() error {
 		if err := p.cfg.Sink.Write(b.org, b.recs...); err != nil {
 			// Keep what was not stored; what was is in the dedup window.
 			var rest []Output
-			for _, k2 := range order[i:] {
+			for j, o := range b.outs {
+				if mailserver.Stored(err, len(b.recs), j) {
+					p.dedup.Add(o.Key, o.Offset)
+					p.stats.Records++
+				} else {
+					rest = append(rest, o)
+				}
+			}
+			for _, k2 := range order[i+1:] {
 				rest = append(rest, byOrg[k2].outs...)
 			}
 			p.buf = append(p.buf[:0], rest...)

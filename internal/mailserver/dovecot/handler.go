@@ -366,9 +366,18 @@ func (h *Handler) store(acts []ingest.Activity, live bool) (int, error) {
 	for i, b := range batches {
 		if err := h.cfg.Sink.Write(b.org, b.recs...); err != nil {
 			h.st.writeErrors.Add(1)
-			// Earlier batches are stored and stay claimed.
+			// Earlier batches, and the records of this one that its
+			// other log groups took, are stored and stay claimed.
 			var undo []string
-			for _, later := range batches[i:] {
+			for j, r := range b.recs {
+				if mailserver.Stored(err, len(b.recs), j) {
+					written++
+					h.st.records.Add(1)
+				} else {
+					undo = append(undo, requestIDOf(r))
+				}
+			}
+			for _, later := range batches[i+1:] {
 				for _, r := range later.recs {
 					undo = append(undo, requestIDOf(r))
 				}
