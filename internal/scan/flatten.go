@@ -1,8 +1,10 @@
 package scan
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -352,7 +354,19 @@ func (p *parser) str() (raw, s []byte, err error) {
 	start := p.i
 	p.i++
 	b := p.buf
-	// Fast path: no escapes.
+	// Fast path: no escapes. Eight bytes at a time while none of them is a
+	// quote, a backslash or a control character (most values are long
+	// runs of plain bytes: ids, addresses, ARNs).
+	for p.i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[p.i:])
+		m := stopBytes(w)
+		if m == 0 {
+			p.i += 8
+			continue
+		}
+		p.i += bits.TrailingZeros64(m) / 8
+		break
+	}
 	for p.i < len(b) {
 		c := b[p.i]
 		if c == '"' {
@@ -455,4 +469,19 @@ func (p *parser) hex4() (rune, bool) {
 	}
 	p.i += 4
 	return r, true
+}
+
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// stopBytes flags (bit 7 of each byte) the bytes of w that end the fast
+// path of str: '"', '\\' and control characters. Borrows can flag bytes
+// above a true match, but the lowest flag is always exact, and bytes of
+// 0x80 and up (UTF-8) are never flagged on their own.
+func stopBytes(w uint64) uint64 {
+	quote := w ^ (lowBits * '"')
+	slash := w ^ (lowBits * '\\')
+	return ((quote-lowBits)&^quote | (slash-lowBits)&^slash | (w-lowBits*0x20)&^w) & highBits
 }
