@@ -229,6 +229,9 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 		if sub != nil && r.i < len(p) && p[r.i] == encDict {
 			return decodeDictSubset(ar, r, col, full, cnt, nrows, sub)
 		}
+		if sub == nil && r.i < len(p) && p[r.i] == encDict {
+			return decodeDictPresent(ar, r, col, full, cnt, nrows)
+		}
 		present = ar.int32s(cnt)
 		for w, x := range full {
 			for x != 0 {
@@ -535,6 +538,70 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 	if r.err != nil {
 		return nil, r.err
 	}
+	return col, nil
+}
+
+// decodeDictPresent decodes a dictionary chunk of n values over all nrows
+// rows, full saying which rows have one: the codes go to their rows by
+// walking the bitmap, with no list of present rows built first (address
+// and user columns of most blocks have a presence bitmap).
+func decodeDictPresent(ar *colArena, r *chunkReader, col *scan.Column, full scan.Bitmap, n, nrows int) (*scan.Column, error) {
+	r.byte1() // encDict, checked by the caller
+	col.Type = scan.TypeDict
+	col.Present = full
+	nd := r.uvarint()
+	if nd > uint64(len(r.b)) {
+		r.fail("dictionary size %d exceeds chunk", nd)
+		return nil, r.err
+	}
+	venc := r.byte1()
+	if venc != encStr && venc != encUUID && venc != encIPv4 {
+		r.fail("bad dictionary value encoding %d", venc)
+		return nil, r.err
+	}
+	if venc == encIPv4 && r.err == nil {
+		col.DictIPv4 = ipv4Numbers(r.b[r.i:], int(nd))
+	}
+	col.Dict = readStrings(r, venc, int(nd))
+	w := r.byte1()
+	if w != 1 && w != 2 && w != 4 {
+		r.fail("bad code width %d", w)
+		return nil, r.err
+	}
+	b := r.bytes(uint64(n) * uint64(w))
+	if r.err != nil {
+		return nil, r.err
+	}
+	codes := ar.codes(nrows) // zeroed: rows without the field hold 0
+	mx := uint32(0)
+	i := 0
+	for wi, x := range full {
+		base := 64 * wi
+		for x != 0 {
+			var c uint32
+			switch w {
+			case 1:
+				c = uint32(b[i])
+			case 2:
+				c = uint32(binary.LittleEndian.Uint16(b[2*i:]))
+			default:
+				c = binary.LittleEndian.Uint32(b[4*i:])
+			}
+			codes[base+bits.TrailingZeros64(x)] = c
+			mx = max(mx, c)
+			i++
+			x &= x - 1
+		}
+	}
+	if n > 0 && uint64(mx) >= nd {
+		r.fail("code %d out of dictionary range %d", mx, nd)
+		return nil, r.err
+	}
+	if r.i != len(r.b) {
+		r.fail("%d trailing bytes", len(r.b)-r.i)
+		return nil, r.err
+	}
+	col.Codes = codes
 	return col, nil
 }
 

@@ -102,7 +102,7 @@ func (a *colArena) int32s(n int) []int32 {
 	if a == nil {
 		return make([]int32, 0, n)
 	}
-	return a.i32.take(n)[:0]
+	return a.i32.takeDirty(n)[:0] // appended to: no need to zero
 }
 
 func (a *colArena) bitmap(rows int) scan.Bitmap {
