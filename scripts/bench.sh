@@ -7,6 +7,10 @@
 #
 #   bash scripts/bench.sh            # N=10000000 by default
 #   N=1000000 bash scripts/bench.sh  # a quicker pass
+#   DATASET=ref bash scripts/bench.sh  # the anchors' own dataset instead
+#       (../shared/bench/gen, the generator performance.md was measured
+#       with: 494.6 bytes/record, no folder_id/action_allowed, item ids
+#       from a small working set; ours is 555 bytes/record)
 #
 # Scratch goes to $BENCH_DIR (default /tmp/mailtrail-bench); it is kept so
 # a second run reuses the dataset (delete the directory to start over).
@@ -19,14 +23,25 @@ mkdir -p "$DIR"
 go build -o "$DIR/mailtrail" ./cmd/mailtrail
 MT="$DIR/mailtrail"
 
+DATASET=${DATASET:-mailtrail}
 data="$DIR/audit-$N.ndjson"
+if [ "$DATASET" = ref ]; then data="$DIR/ref-$N.ndjson"; fi
 if [ ! -s "$data" ]; then
-  echo "== gen: $N records"
-  /usr/bin/time -f "gen: %e s wall, %M KiB peak RSS" "$MT" gen -n "$N" -seed 1 -out "$data"
+  echo "== gen ($DATASET): $N records"
+  if [ "$DATASET" = ref ]; then
+    ref="$DIR/refgen"; mkdir -p "$ref"
+    cp ../shared/bench/gen/main.go "$ref/main.go"
+    printf 'module refgen\n\ngo 1.26\n' > "$ref/go.mod"
+    (cd "$ref" && go build -o refgen .)
+    /usr/bin/time -f "gen: %e s wall, %M KiB peak RSS" "$ref/refgen" -n "$N" -seed 1 -out "$data"
+  else
+    /usr/bin/time -f "gen: %e s wall, %M KiB peak RSS" "$MT" gen -n "$N" -seed 1 -out "$data"
+  fi
 fi
 ls -l "$data"
 
 store="$DIR/store-$N"
+if [ "$DATASET" = ref ]; then store="$DIR/store-ref-$N"; fi
 rm -rf "$store"
 echo "== ingest into a fresh store"
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
