@@ -2,11 +2,12 @@ package awsjson
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/mailtrail/mailtrail/internal/event"
 )
 
 // ContentType is the media type of AWS JSON 1.1 requests and answers.
@@ -46,17 +47,7 @@ func NewRequestID() string {
 	rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	var buf [36]byte
-	hex.Encode(buf[0:8], b[0:4])
-	buf[8] = '-'
-	hex.Encode(buf[9:13], b[4:6])
-	buf[13] = '-'
-	hex.Encode(buf[14:18], b[6:8])
-	buf[18] = '-'
-	hex.Encode(buf[19:23], b[8:10])
-	buf[23] = '-'
-	hex.Encode(buf[24:36], b[10:16])
-	return string(buf[:])
+	return event.UUID(b)
 }
 
 // SetRequestID gives the answer a new request id and returns it. Call it
