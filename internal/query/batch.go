@@ -559,9 +559,10 @@ func (ex *executor) aggregate(pt *part) error {
 		clear(idxByCode)
 		for j, f := range pt.feeds {
 			pairs := pt.pairs.dedupe(kv.codes[:bt.n], f.view.codes[:bt.n], len(kv.strs), len(f.view.strs))
-			// Groups are created in order of first appearance, as the row
-			// loop below would, and the values interned, in batches whose
-			// table slots are fetched first (see strIndex.prefetch).
+			// Groups are created in the order of the pairs (the order of
+			// groups does not show: statsRows sorts them by key) and the
+			// values interned, in batches whose table slots are fetched
+			// first (see strIndex.prefetch).
 			// Each code is listed once (marked pending with -1 / ^0).
 			todo := pt.todo[:0]
 			for _, pr := range pairs {
@@ -1031,18 +1032,25 @@ func (pt *part) viewFeeds() bool {
 
 // pairSet deduplicates the (group code, value code) pairs of one block.
 type pairSet struct {
-	tab   []uint64 // pair+1; 0 is empty
-	tab32 []uint32 // the same for pairs of 16-bit codes
-	out   []uint64 // distinct pairs in order of first appearance
-	last  int      // distinct pairs of the previous block: sizes the table
+	tab []uint64 // pair+1; 0 is empty
+	// dedupe32's counting sort: rows per first code, the rows' second
+	// codes by first code, and per second code + 1 the bucket that last
+	// listed it (gen numbers the buckets).
+	cnt  []int32
+	buf  []int32
+	seen []uint32
+	gen  uint32
+	out  []uint64 // distinct pairs in order of first appearance
+	last int      // distinct pairs of the previous block: sizes the table
 }
 
 // dedupe returns the distinct pairs (a[k]+1)<<32 | (b[k]+1) (codes are -1
-// for a missing field, so 0 in a half means missing), in order of first
-// appearance. The result is valid until the next call.
+// for a missing field, so 0 in a half means missing), in no promised
+// order (by first code for dictionary-sized codes, else in order of first
+// appearance). The result is valid until the next call.
 func (ps *pairSet) dedupe(a, b []int32, na, nb int) []uint64 {
 	if na < 1<<16-1 && nb < 1<<16-1 {
-		return ps.dedupe32(a, b)
+		return ps.dedupe32(a, b, na, nb)
 	}
 	size := 1024
 	for size < 2*ps.last && size < 2*len(a) {
@@ -1090,53 +1098,74 @@ func (ps *pairSet) dedupe(a, b []int32, na, nb int) []uint64 {
 	return out
 }
 
-// dedupe32 is dedupe for codes below 65535, whose pairs fit 32 bits: a
-// table half the size stays in a nearer cache.
-func (ps *pairSet) dedupe32(a, b []int32) []uint64 {
-	size := 1024
-	for size < 2*ps.last && size < 2*len(a) {
-		size *= 2
+// dedupe32 is dedupe for codes below 65535 (a block's dictionaries):
+// a counting sort of the rows by first code, then, within each code's
+// bucket, a stamp per second code marks the ones already listed. Every
+// step is a pass without data-dependent branches (a hash table probe per
+// row mispredicted on the one row in seven that is new), and the tables
+// (counts per first code, stamps per second code) stay in the nearest
+// caches. The pairs come out ordered by first code.
+func (ps *pairSet) dedupe32(a, b []int32, na, nb int) []uint64 {
+	if cap(ps.cnt) < na+2 {
+		ps.cnt = make([]int32, na+2)
 	}
-	if len(ps.tab32) != size {
-		ps.tab32 = make([]uint32, size)
-	} else {
-		clear(ps.tab32)
+	cnt := ps.cnt[:na+2]
+	clear(cnt)
+	for _, x := range a {
+		cnt[x+2]++ // x is -1 for a missing field
 	}
-	tab, out := ps.tab32, ps.out[:0]
-	shift := 32 - uint(bits.TrailingZeros(uint(size)))
-	mask := uint32(size - 1)
+	for i := 2; i < len(cnt); i++ {
+		cnt[i] += cnt[i-1]
+	}
+	// cnt[x+1] is where code x's bucket starts; each row advances it, so
+	// afterwards it is where the bucket ends.
+	if cap(ps.buf) < len(a) {
+		ps.buf = make([]int32, len(a))
+	}
+	buf := ps.buf[:len(a)]
 	for k, x := range a {
-		v := uint32(x+1)<<16 | uint32(b[k]+1) + 1 // never 0: codes < 65535
-		for i := (v * 0x9E3779B1) >> shift; ; i = (i + 1) & mask {
-			t := tab[i]
-			if t == v {
-				break
-			}
-			if t == 0 {
-				tab[i] = v
-				w := v - 1
-				out = append(out, uint64(w>>16)<<32|uint64(w&0xFFFF))
-				if 2*len(out) > len(tab) {
-					// Grow: rehash the distinct pairs into a table twice as big.
-					tab = make([]uint32, 2*len(tab))
-					mask = uint32(len(tab) - 1)
-					shift--
-					for _, o := range out {
-						w := uint32(o>>32)<<16 | uint32(o) + 1
-						for j := (w * 0x9E3779B1) >> shift; ; j = (j + 1) & mask {
-							if tab[j] == 0 {
-								tab[j] = w
-								break
-							}
-						}
-					}
-					ps.tab32 = tab
-				}
-				break
-			}
+		p := cnt[x+1]
+		buf[p] = b[k]
+		cnt[x+1] = p + 1
+	}
+	if len(ps.seen) < nb+1 {
+		ps.seen = make([]uint32, nb+1)
+		ps.gen = 0
+	}
+	seen := ps.seen
+	// Room for every row: each value is written, and kept (n advanced)
+	// only when its stamp was not its bucket's. Only the first n
+	// elements are ever touched beyond the last bucket's.
+	if cap(ps.out) < len(a) {
+		ps.out = make([]uint64, len(a))
+	}
+	out := ps.out[:len(a)]
+	n := 0
+	start := int32(0)
+	for x := -1; x < na; x++ {
+		end := cnt[x+1]
+		if end == start {
+			continue
+		}
+		ps.gen++
+		if ps.gen == 0 {
+			clear(seen)
+			ps.gen = 1
+		}
+		g := ps.gen
+		bucket := buf[start:end]
+		start = end
+		hi := uint64(uint32(x+1)) << 32
+		for _, y := range bucket {
+			s := seen[y+1]
+			seen[y+1] = g
+			out[n] = hi | uint64(uint32(y+1))
+			d := s ^ g
+			n += int((d | -d) >> 31) // 1 when s != g
 		}
 	}
-	ps.out, ps.last = out, len(out)
+	out = out[:n]
+	ps.last = n
 	return out
 }
 

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"testing"
+
+	"github.com/mailtrail/mailtrail/internal/scan"
+)
+
+// TestReadStringsIPv4 checks the table-driven dotted-quad text of every
+// octet value in every position, and DictIPv4 alongside it.
+func TestReadStringsIPv4(t *testing.T) {
+	var raw []byte
+	var want []string
+	for x := range 256 {
+		q := [4]byte{byte(x), byte(255 - x), byte(x * 7), byte(x / 3)}
+		raw = append(raw, q[:]...)
+		want = append(want, fmt.Sprintf("%d.%d.%d.%d", q[0], q[1], q[2], q[3]))
+	}
+	got := readStrings(&chunkReader{b: raw}, encIPv4, len(want))
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("value %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+	nums := ipv4Numbers(raw, len(want))
+	for i, a := range nums {
+		if a != binary.BigEndian.Uint32(raw[4*i:]) {
+			t.Fatalf("number %d: %08x", i, a)
+		}
+	}
+	if ipv4Numbers(raw[:7], 2) != nil {
+		t.Fatal("short input must give nil")
+	}
+}
+
+// TestPickBits compares the word-wise gather of presence bits with a bit
+// by bit one, including the "every row set" answer (nil).
+func TestPickBits(t *testing.T) {
+	pres := scan.NewBitmap(300)
+	for i := 0; i < 300; i++ {
+		if i%5 != 3 {
+			pres.Set(i)
+		}
+	}
+	cases := map[string][]int{"empty": {}, "all set": {0, 1, 2, 4, 5, 6, 7, 9}, "some unset": {0, 3, 8, 64, 65, 130, 299}}
+	var long []int
+	for i := 0; i < 300; i++ {
+		if i%5 != 3 || i > 250 {
+			long = append(long, i)
+		}
+	}
+	cases["long, unset late"] = long
+	var longSet []int
+	for i := 0; i < 300; i++ {
+		if i%5 != 3 {
+			longSet = append(longSet, i)
+		}
+	}
+	cases["long, all set"] = longSet
+	for name, rows := range cases {
+		for _, ar := range []*colArena{nil, {}} {
+			got := pickBits(ar, pres, rows)
+			all := true
+			for _, r := range rows {
+				all = all && pres.Get(r)
+			}
+			if all {
+				if got != nil {
+					t.Errorf("%s: every row set but bitmap returned", name)
+				}
+				continue
+			}
+			if got == nil {
+				t.Fatalf("%s: nil bitmap with unset rows", name)
+			}
+			for i, r := range rows {
+				if got.Get(i) != pres.Get(r) {
+					t.Errorf("%s: bit %d (row %d) = %v", name, i, r, got.Get(i))
+				}
+			}
+		}
+	}
+}
