@@ -1174,47 +1174,53 @@ func (ps *pairSet) dedupe32(a, b []int32, na, nb int) []uint64 {
 var distinctBatch = 1 << 18 // a variable for tests
 
 // flushDistinct adds the buffered pairs of aggregate j to the groups' sets,
-// sorted so that each group's set is filled in one run, and returns the
-// change in memory held.
+// ordered by group (one counting pass) so that each group's set is filled
+// in one run, and returns the change in memory held. The ids of a group
+// need no order: its set rejects the ones it holds.
 func (pt *part) flushDistinct(j int) int64 {
 	if j >= len(pt.dpend) || len(pt.dpend[j]) == 0 {
 		return 0
 	}
 	pend := pt.dpend[j]
-	// Pack (group, id) into as few bits as they need, so that the radix
-	// sort makes as few passes as possible.
-	var maxID uint64
+	ng := len(pt.gs.single) + 1 // group 0 is the missing key's
+	if cap(pt.groupCnt) < ng+1 {
+		pt.groupCnt = make([]int32, ng+1)
+	}
+	cnt := pt.groupCnt[:ng+1]
+	clear(cnt)
 	for _, v := range pend {
-		maxID = max(maxID, v&0xFFFF_FFFF)
+		cnt[v>>32+1]++
 	}
-	idBits := uint(bits.Len64(maxID))
-	idMask := uint64(1)<<idBits - 1
-	for i, v := range pend {
-		pend[i] = v>>32<<idBits | v&idMask
+	for i := 1; i < len(cnt); i++ {
+		cnt[i] += cnt[i-1]
 	}
-	pend, pt.radixBuf = radixSort(pend, pt.radixBuf)
+	if cap(pt.radixBuf) < len(pend) {
+		pt.radixBuf = make([]uint64, len(pend))
+	}
+	sorted := pt.radixBuf[:len(pend)]
+	for _, v := range pend {
+		d := v >> 32
+		sorted[cnt[d]] = v
+		cnt[d]++
+	}
+	pt.radixBuf = pend // the buffers swap roles
 	grew := -8 * int64(len(pend))
-	last := ^uint64(0)
-	var g *group
+	lastG := ^uint64(0)
 	var set *idSet
-	for _, v := range pend {
-		if v == last {
-			continue
-		}
-		if g == nil || v>>idBits != last>>idBits {
-			if d := v >> idBits; d == 0 {
-				g = pt.gs.null
-			} else {
+	for _, v := range sorted {
+		if d := v >> 32; d != lastG {
+			lastG = d
+			g := pt.gs.null
+			if d != 0 {
 				g = pt.gs.single[d-1]
 			}
 			set = &g.aggs[j].(*aggDistinctID).set
 		}
-		last = v
-		if set.add(uint32(v & idMask)) {
+		if set.add(uint32(v)) {
 			grew += 4
 		}
 	}
-	pt.dpend[j] = pend[:0]
+	pt.dpend[j] = sorted[:0]
 	return grew
 }
 
@@ -1225,44 +1231,6 @@ func (pt *part) flushAllDistinct() int64 {
 		grew += pt.flushDistinct(j)
 	}
 	return grew
-}
-
-// radixSort sorts v ascending (LSD, 11-bit digits, skipping digits that
-// every key shares) using buf as scratch; it returns the sorted slice and
-// the scratch to keep, which may have swapped roles.
-func radixSort(v, buf []uint64) ([]uint64, []uint64) {
-	const bitsPer = 11
-	const nb = 1 << bitsPer
-	const passes = (64 + bitsPer - 1) / bitsPer
-	var count [passes][nb]int32
-	for _, x := range v {
-		for p := 0; p < passes; p++ {
-			count[p][(x>>(p*bitsPer))&(nb-1)]++
-		}
-	}
-	if cap(buf) < len(v) {
-		buf = make([]uint64, len(v))
-	}
-	buf = buf[:len(v)]
-	src, dst := v, buf
-	for p := 0; p < passes; p++ {
-		c := &count[p]
-		if len(v) > 0 && int(c[(v[0]>>(p*bitsPer))&(nb-1)]) == len(v) {
-			continue // every key has this digit
-		}
-		sum := int32(0)
-		for i := range c {
-			c[i], sum = sum, sum+c[i]
-		}
-		shift := uint(p * bitsPer)
-		for _, x := range src {
-			d := (x >> shift) & (nb - 1)
-			dst[c[d]] = x
-			c[d]++
-		}
-		src, dst = dst, src
-	}
-	return src, dst
 }
 
 // prefetchBatch is how many lookups are prepared at once: enough to keep

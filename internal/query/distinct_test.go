@@ -142,23 +142,3 @@ func TestPairDedupe(t *testing.T) {
 		}
 	}
 }
-
-func TestRadixSort(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	var buf []uint64
-	for _, n := range []int{0, 1, 1000, 100000} {
-		for _, mask := range []uint64{0xFFFF, 0xFFFF_0000_FFFF, ^uint64(0)} {
-			v := make([]uint64, n)
-			for i := range v {
-				v[i] = r.Uint64() & mask
-			}
-			want := slices.Clone(v)
-			slices.Sort(want)
-			var got []uint64
-			got, buf = radixSort(v, buf)
-			if !slices.Equal(got, want) {
-				t.Fatalf("n=%d mask=%x: not sorted", n, mask)
-			}
-		}
-	}
-}

@@ -301,6 +301,7 @@ type part struct {
 	// see flushDistinct.
 	dpend    [][]uint64
 	radixBuf []uint64
+	groupCnt []int32 // flushDistinct: pairs per group
 }
 
 type group struct {
