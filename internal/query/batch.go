@@ -549,7 +549,7 @@ func (ex *executor) aggregate(pt *part) error {
 		// repeats each (key, value) pair many times (a user logs in from
 		// the same few addresses), so the pairs are deduplicated in a
 		// block-local table first and only the distinct ones reach the
-		// groups' sets, in order of first appearance.
+		// groups' sets.
 		// Per key code of the block, 1 + the group's index in gs.single
 		// (0: not looked up yet): buffered pairs name groups by it.
 		if cap(pt.idxByCode) < len(kv.strs) {
@@ -1040,7 +1040,7 @@ type pairSet struct {
 	buf  []int32
 	seen []uint32
 	gen  uint32
-	out  []uint64 // distinct pairs in order of first appearance
+	out  []uint64 // the distinct pairs of the last call
 	last int      // distinct pairs of the previous block: sizes the table
 }
 

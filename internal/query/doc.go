@@ -45,7 +45,10 @@
 // count_distinct of a string field grouped by one string field, a block's
 // (key, value) pairs are deduplicated in a block-local table, mapped to
 // the worker's ids, and buffered; the buffer goes into the groups' sets in
-// radix-sorted batches, so each set is touched once per batch. A sort keeps
+// batches ordered by group, so each set is touched once per batch (the
+// block dedupe is a counting sort by key code with per-value stamps; an
+// address column whose source gives scan.Column.DictIPv4 is interned by
+// number, not by text). A sort keeps
 // per-worker top-k heaps when a limit (or the default 10,000 rows) follows;
 // for @timestamp descending (the default order) the source is asked for
 // blocks newest first and the workers share the k newest matched
