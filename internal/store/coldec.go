@@ -186,7 +186,11 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 	if sub != nil && len(sub.pos) != nrows {
 		return nil, fmt.Errorf("row subset of %d rows for a %d-row chunk", len(sub.pos), nrows)
 	}
-	if sub != nil && 2*len(sub.rows) >= nrows && chunkEncoding(p, nrows) != encRef {
+	dense := sub != nil && 2*len(sub.rows) >= nrows
+	if dense && len(p) > 0 && p[0] == 1 && chunkEncoding(p, nrows) == encDict {
+		// A dictionary with a presence bitmap goes straight to the kept
+		// rows (decodeDictPresent), with no column over every row first.
+	} else if dense && chunkEncoding(p, nrows) != encRef {
 		// Half the rows or more are kept: decoding in sequence and then
 		// moving the kept rows is cheaper than finding each kept row's
 		// value by rank.
@@ -226,11 +230,11 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 		for _, w := range full {
 			cnt += bits.OnesCount64(w)
 		}
-		if sub != nil && r.i < len(p) && p[r.i] == encDict {
+		if sub != nil && !dense && r.i < len(p) && p[r.i] == encDict {
 			return decodeDictSubset(ar, r, col, full, cnt, nrows, sub)
 		}
-		if sub == nil && r.i < len(p) && p[r.i] == encDict {
-			return decodeDictPresent(ar, r, col, full, cnt, nrows)
+		if r.i < len(p) && p[r.i] == encDict {
+			return decodeDictPresent(ar, r, col, full, cnt, nrows, sub)
 		}
 		present = ar.int32s(cnt)
 		for w, x := range full {
@@ -544,8 +548,10 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 // decodeDictPresent decodes a dictionary chunk of n values over all nrows
 // rows, full saying which rows have one: the codes go to their rows by
 // walking the bitmap, with no list of present rows built first (address
-// and user columns of most blocks have a presence bitmap).
-func decodeDictPresent(ar *colArena, r *chunkReader, col *scan.Column, full scan.Bitmap, n, nrows int) (*scan.Column, error) {
+// and user columns of most blocks have a presence bitmap). With sub (which
+// keeps half the rows or more) they go to the kept rows' output rows
+// instead, as decodeColumn followed by placeRows would lay them out.
+func decodeDictPresent(ar *colArena, r *chunkReader, col *scan.Column, full scan.Bitmap, n, nrows int, sub *rowSubset) (*scan.Column, error) {
 	r.byte1() // encDict, checked by the caller
 	col.Type = scan.TypeDict
 	col.Present = full
@@ -571,6 +577,9 @@ func decodeDictPresent(ar *colArena, r *chunkReader, col *scan.Column, full scan
 	b := r.bytes(uint64(n) * uint64(w))
 	if r.err != nil {
 		return nil, r.err
+	}
+	if sub != nil {
+		return dictPresentSub(ar, col, b, int(w), full, nd, sub, r)
 	}
 	codes := ar.codes(nrows) // zeroed: rows without the field hold 0
 	mx := uint32(0)
@@ -602,6 +611,53 @@ func decodeDictPresent(ar *colArena, r *chunkReader, col *scan.Column, full scan
 		return nil, r.err
 	}
 	col.Codes = codes
+	return col, nil
+}
+
+// dictPresentSub is decodeDictPresent's loop for a row subset: value i of
+// stored row r goes to output row sub.pos[r] when that row is kept.
+func dictPresentSub(ar *colArena, col *scan.Column, b []byte, w int, full scan.Bitmap, nd uint64, sub *rowSubset, r *chunkReader) (*scan.Column, error) {
+	codes := ar.codes(sub.n) // zeroed: rows without the field hold 0
+	pres := ar.bitmap(sub.n)
+	pos := sub.pos
+	mx := uint32(0)
+	i := 0
+	kept := 0
+	for wi, x := range full {
+		base := 64 * wi
+		for x != 0 {
+			var c uint32
+			switch w {
+			case 1:
+				c = uint32(b[i])
+			case 2:
+				c = uint32(binary.LittleEndian.Uint16(b[2*i:]))
+			default:
+				c = binary.LittleEndian.Uint32(b[4*i:])
+			}
+			mx = max(mx, c)
+			i++
+			if o := pos[base+bits.TrailingZeros64(x)]; o >= 0 {
+				codes[o] = c
+				pres[o>>6] |= 1 << (uint(o) & 63)
+				kept++
+			}
+			x &= x - 1
+		}
+	}
+	if i > 0 && uint64(mx) >= nd {
+		r.fail("code %d out of dictionary range %d", mx, nd)
+		return nil, r.err
+	}
+	if r.i != len(r.b) {
+		r.fail("%d trailing bytes", len(r.b)-r.i)
+		return nil, r.err
+	}
+	col.Codes = codes
+	col.Present = pres
+	if kept == sub.n {
+		col.Present = nil // every output row has the field
+	}
 	return col, nil
 }
 

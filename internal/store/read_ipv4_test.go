@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
@@ -78,6 +79,63 @@ func TestPickBits(t *testing.T) {
 			for i, r := range rows {
 				if got.Get(i) != pres.Get(r) {
 					t.Errorf("%s: bit %d (row %d) = %v", name, i, r, got.Get(i))
+				}
+			}
+		}
+	}
+}
+
+// TestDictPresentSubset checks that a dictionary column with a presence
+// bitmap decoded over a dense row subset (straight to the kept rows) agrees
+// with decoding every row and compacting, numeric addresses included.
+func TestDictPresentSubset(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const rows = 3000
+	for _, width := range []int{50, 1000} { // 1- and 2-byte codes
+		var c colData
+		c.reset("ip")
+		for i := 0; i < rows; i++ {
+			if rng.IntN(9) != 0 {
+				v := rng.IntN(width)
+				c.addStr(int32(i), fmt.Appendf(nil, "10.%d.%d.%d", v>>16, v>>8&255, v&255))
+			}
+		}
+		ts := make([]int64, rows)
+		p, _ := encodeColumn(nil, &c, rows, ts, &strScratch{})
+		full, err := decodeColumn(p, rows, ts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if full.Type != scan.TypeDict || full.Present == nil {
+			t.Fatalf("width %d: want a dictionary with a presence bitmap, got %v", width, full.Type)
+		}
+		for _, density := range []float64{0.5, 0.9, 1} {
+			keep := make([]bool, rows)
+			for i := range keep {
+				keep[i] = rng.Float64() < density
+			}
+			sub := newRowSubset(keep)
+			var ar colArena
+			got, err := decodeColumnIn(&ar, p, rows, ts, nil, sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := compactColumn(full, sub.rows)
+			if (got.Present == nil) != (want.Present == nil) {
+				t.Fatalf("width %d density %v: presence bitmap %v, want %v", width, density, got.Present != nil, want.Present != nil)
+			}
+			if len(got.DictIPv4) != len(got.Dict) {
+				t.Fatalf("width %d: %d numeric addresses for %d values", width, len(got.DictIPv4), len(got.Dict))
+			}
+			for i := 0; i < sub.n; i++ {
+				if got.Value(i) != want.Value(i) {
+					t.Fatalf("width %d density %v row %d: %v, want %v", width, density, i, got.Value(i), want.Value(i))
+				}
+				if got.Has(i) {
+					a := got.DictIPv4[got.Codes[i]]
+					if s := fmt.Sprintf("%d.%d.%d.%d", a>>24, a>>16&255, a>>8&255, a&255); s != want.Value(i).S {
+						t.Fatalf("row %d: number %s, text %s", i, s, want.Value(i).S)
+					}
 				}
 			}
 		}
