@@ -581,11 +581,21 @@ func decodeDictPresent(ar *colArena, r *chunkReader, col *scan.Column, full scan
 	if sub != nil {
 		return dictPresentSub(ar, col, b, int(w), full, nd, sub, r)
 	}
-	codes := ar.codes(nrows) // zeroed: rows without the field hold 0
+	// Rows without the field must hold 0: they are few, so they are
+	// zeroed one by one rather than the whole array first.
+	codes := ar.fullCodes(nrows)
 	mx := uint32(0)
 	i := 0
 	for wi, x := range full {
 		base := 64 * wi
+		absent := ^x
+		if rem := nrows - base; rem < 64 {
+			absent &= 1<<uint(rem) - 1
+		}
+		for absent != 0 {
+			codes[base+bits.TrailingZeros64(absent)] = 0
+			absent &= absent - 1
+		}
 		for x != 0 {
 			var c uint32
 			switch w {
@@ -617,14 +627,37 @@ func decodeDictPresent(ar *colArena, r *chunkReader, col *scan.Column, full scan
 // dictPresentSub is decodeDictPresent's loop for a row subset: value i of
 // stored row r goes to output row sub.pos[r] when that row is kept.
 func dictPresentSub(ar *colArena, col *scan.Column, b []byte, w int, full scan.Bitmap, nd uint64, sub *rowSubset, r *chunkReader) (*scan.Column, error) {
-	codes := ar.codes(sub.n) // zeroed: rows without the field hold 0
+	// Output rows without the field must hold 0. When every output row
+	// is a kept stored row (the hints' subset), those are the kept rows
+	// lacking the field, few, zeroed one by one; otherwise (a lazy load
+	// of some rows) the whole array is zeroed first.
+	every := len(sub.rows) == sub.n
+	var codes []uint32
+	if every {
+		codes = ar.fullCodes(sub.n)
+	} else {
+		codes = ar.codes(sub.n)
+	}
 	pres := ar.bitmap(sub.n)
 	pos := sub.pos
+	nrows := len(pos)
 	mx := uint32(0)
 	i := 0
 	kept := 0
 	for wi, x := range full {
 		base := 64 * wi
+		if every {
+			absent := ^x
+			if rem := nrows - base; rem < 64 {
+				absent &= 1<<uint(rem) - 1
+			}
+			for absent != 0 {
+				if o := pos[base+bits.TrailingZeros64(absent)]; o >= 0 {
+					codes[o] = 0
+				}
+				absent &= absent - 1
+			}
+		}
 		for x != 0 {
 			var c uint32
 			switch w {

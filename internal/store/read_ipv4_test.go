@@ -102,9 +102,19 @@ func TestDictPresentSubset(t *testing.T) {
 		}
 		ts := make([]int64, rows)
 		p, _ := encodeColumn(nil, &c, rows, ts, &strScratch{})
-		full, err := decodeColumn(p, rows, ts, nil)
+		var far colArena
+		for k := range far.codes(2 * rows) {
+			far.u32.buf[k] = ^uint32(0)
+		}
+		far.reset()
+		full, err := decodeColumnIn(&far, p, rows, ts, nil)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for i := 0; i < rows; i++ {
+			if !full.Has(i) && full.Codes[i] != 0 {
+				t.Fatalf("width %d row %d: no value but code %d", width, i, full.Codes[i])
+			}
 		}
 		if full.Type != scan.TypeDict || full.Present == nil {
 			t.Fatalf("width %d: want a dictionary with a presence bitmap, got %v", width, full.Type)
@@ -115,7 +125,13 @@ func TestDictPresentSubset(t *testing.T) {
 				keep[i] = rng.Float64() < density
 			}
 			sub := newRowSubset(keep)
+			// An arena whose memory holds garbage: rows without the
+			// field must still read 0.
 			var ar colArena
+			for k := range ar.codes(4 * rows) {
+				ar.u32.buf[k] = ^uint32(0)
+			}
+			ar.reset()
 			got, err := decodeColumnIn(&ar, p, rows, ts, nil, sub)
 			if err != nil {
 				t.Fatal(err)
@@ -128,6 +144,9 @@ func TestDictPresentSubset(t *testing.T) {
 				t.Fatalf("width %d: %d numeric addresses for %d values", width, len(got.DictIPv4), len(got.Dict))
 			}
 			for i := 0; i < sub.n; i++ {
+				if !got.Has(i) && got.Codes[i] != 0 {
+					t.Fatalf("width %d density %v row %d: no value but code %d", width, density, i, got.Codes[i])
+				}
 				if got.Value(i) != want.Value(i) {
 					t.Fatalf("width %d density %v row %d: %v, want %v", width, density, i, got.Value(i), want.Value(i))
 				}
