@@ -355,6 +355,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		sub *rowSubset
 	}
 	partial := map[int]partCol{} // hint columns decoded over the rows kept so far
+	var presentHint []int        // user columns a presence hint kept rows by: every kept row has them
 	countKept := func() {
 		if keep != nil {
 			kept = countTrue(keep)
@@ -404,6 +405,9 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			if col, err = userCol(ci); err != nil {
 				return nil, err
 			}
+			if h.Op == scan.HintPresent {
+				presentHint = append(presentHint, ci)
+			}
 		}
 		keep = applyHint(&sc.arena, col, h, bi.rows, keep)
 		countKept()
@@ -419,6 +423,12 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		sub = newRowSubsetIn(keep, sc.sub)
 		sc.sub = sub
 		for ci, c := range userCols {
+			if c.Present != nil && slices.Contains(presentHint, ci) {
+				// Every kept row has the field: no bitmap to gather.
+				c2 := *c
+				c2.Present = nil
+				c = &c2
+			}
 			userCols[ci] = compactColumnIn(&sc.arena, c, sub.rows)
 		}
 		for ci, pc := range partial {
