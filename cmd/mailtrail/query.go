@@ -189,8 +189,12 @@ func runQuery(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !*quiet {
-		fmt.Fprintf(stderr, "%d rows; records matched %.0f, scanned %.0f, bytes scanned %.0f\n",
-			len(res.Rows), res.Stats.RecordsMatched, res.Stats.RecordsScanned, res.Stats.BytesScanned)
+		skipped := ""
+		if st := res.Stats; st.EstimatedRecordsSkipped > 0 {
+			skipped = fmt.Sprintf("; skipped from block metadata: ~%.0f records, ~%.0f bytes", st.EstimatedRecordsSkipped, st.EstimatedBytesSkipped)
+		}
+		fmt.Fprintf(stderr, "%d rows; records matched %.0f, scanned %.0f, bytes scanned %.0f%s\n",
+			len(res.Rows), res.Stats.RecordsMatched, res.Stats.RecordsScanned, res.Stats.BytesScanned, skipped)
 	}
 	if *repeat > 1 {
 		first := times[0]

@@ -114,5 +114,9 @@
 //     is accepted, END inclusive; Options.Start/End override it.
 //   - bytesScanned is the message bytes plus 26 per record of the blocks
 //     read; recordsScanned counts records in the time range of the blocks
-//     read (blocks a source skips through hints are not counted).
+//     read, including rows the source dropped inside them through hints
+//     (scan.Request.Filtered). Blocks a source skips whole from their
+//     metadata are not counted; they are estimatedRecordsSkipped and
+//     estimatedBytesSkipped (scan.Request.Skipped), so scanned + skipped
+//     is every record of the time range.
 package query

@@ -67,6 +67,11 @@ type Stats struct {
 	RecordsMatched float64
 	RecordsScanned float64
 	BytesScanned   float64
+	// Records and bytes of blocks the store ruled out from their metadata
+	// (time range aside) without reading them; recordsScanned does not
+	// count them.
+	EstimatedRecordsSkipped float64
+	EstimatedBytesSkipped   float64
 }
 
 // Field is one cell of a result row; every value is a string.
@@ -135,6 +140,14 @@ func Run(ctx context.Context, src scan.Source, q *Query, opt Options) (*Result, 
 		End:     end,
 		Hints:   ex.hints(),
 		Workers: workers,
+		Skipped: func(records, bytes int64) {
+			ex.skipped.Add(records)
+			ex.skippedBytes.Add(bytes)
+		},
+		Filtered: func(records, bytes int64) {
+			ex.scanned.Add(records)
+			ex.bytes.Add(bytes)
+		},
 	}
 	for _, s := range p.srcSlots {
 		req.Columns = append(req.Columns, p.slotNames[s])
@@ -269,6 +282,7 @@ type executor struct {
 	distinctSlot []int
 
 	scanned, matched, bytes atomic.Int64
+	skipped, skippedBytes   atomic.Int64 // blocks the store left unread (hints)
 
 	// top is the shared bound of a top-k on @timestamp descending (see
 	// topk.go), or nil.
@@ -764,6 +778,9 @@ func (ex *executor) stats() Stats {
 		RecordsMatched: float64(ex.matched.Load()),
 		RecordsScanned: float64(ex.scanned.Load()),
 		BytesScanned:   float64(ex.bytes.Load()),
+
+		EstimatedRecordsSkipped: float64(ex.skipped.Load()),
+		EstimatedBytesSkipped:   float64(ex.skippedBytes.Load()),
 	}
 }
 

@@ -61,6 +61,23 @@ type Request struct {
 	// after the first blocks and only filters the rest. Sources may ignore
 	// it: results are the same, only slower.
 	Descending bool
+
+	// Skipped, when set, is told the records and bytes (message bytes plus
+	// 26 per record, as bytesScanned counts them) of blocks in the time
+	// range that the hints let the source leave unread: CloudWatch's
+	// estimatedRecordsSkipped and estimatedBytesSkipped. Sources that skip
+	// nothing, or cannot say, never call it. It may be called more than
+	// once, before fn sees any block.
+	Skipped func(records, bytes int64)
+
+	// Filtered, when set, is told the records and bytes of rows the source
+	// read and then dropped because they certainly fail a hint (a source
+	// may filter rows, see Block): they were scanned, so they belong in
+	// recordsScanned and bytesScanned, but fn never sees them. Rows of a
+	// block that straddles the time range are counted by the in-range
+	// share of its time span (an estimate, like bytesScanned's share). It
+	// is called from the workers, concurrently.
+	Filtered func(records, bytes int64)
 }
 
 // Unbounded time-range ends.

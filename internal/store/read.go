@@ -179,6 +179,7 @@ func (s *Store) Scan(ctx context.Context, req *scan.Request, fn func(worker int,
 		}
 	}()
 	var jobs []scanJob
+	var skipRows, skipBytes int64
 	for _, name := range req.Groups {
 		rg, err := s.snapshot(req.Account, name, req.Start, req.End)
 		if err != nil {
@@ -188,12 +189,22 @@ func (s *Store) Scan(ctx context.Context, req *scan.Request, fn func(worker int,
 		for _, seg := range rg.segs {
 			for i := range seg.blocks {
 				bi := &seg.blocks[i]
-				if bi.maxTime < req.Start || bi.minTime >= req.End || !blockMayMatch(seg, bi, req.Hints) {
+				if bi.maxTime < req.Start || bi.minTime >= req.End {
+					continue
+				}
+				if !blockMayMatch(seg, bi, req.Hints) {
+					// Whole blocks: an estimate when the block straddles
+					// the range, as CloudWatch's own figures are.
+					skipRows += int64(bi.rows)
+					skipBytes += bi.msgBytes + 26*int64(bi.rows)
 					continue
 				}
 				jobs = append(jobs, scanJob{rg, seg, bi})
 			}
 		}
+	}
+	if req.Skipped != nil && skipRows > 0 {
+		req.Skipped(skipRows, skipBytes)
 	}
 	if req.Descending {
 		// Newest first (the default order of queries): a top-k on
@@ -220,6 +231,9 @@ func (s *Store) Scan(ctx context.Context, req *scan.Request, fn func(worker int,
 					continue
 				}
 				b, err := s.makeBlock(j, req, sc)
+				if err == nil && req.Filtered != nil {
+					reportFiltered(req, j.bi, b, sc.deleted)
+				}
 				if err == nil && b != nil {
 					err = fn(w, b)
 				}
@@ -250,10 +264,11 @@ loop:
 // these are the largest per-block allocations (timestamps, row subsets).
 // Strings are never reused.
 type scratch struct {
-	ts    []int64
-	sub   *rowSubset // the hints' kept rows
-	lazy  *rowSubset // rows of the last Block.Load
-	arena colArena   // per-row arrays of the current block's columns
+	deleted int // rows of the last makeBlock dropped as rows of deleted streams
+	ts      []int64
+	sub     *rowSubset // the hints' kept rows
+	lazy    *rowSubset // rows of the last Block.Load
+	arena   colArena   // per-row arrays of the current block's columns
 }
 
 var systemFields = []string{"@timestamp", "@ingestionTime", "@message", "@logStream", "@log", "@ptr"}
@@ -307,6 +322,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		return c, nil
 	}
 
+	sc.deleted = 0
 	var keep []bool // nil: every row kept
 	kept := bi.rows
 	drop := func(i int) {
@@ -331,6 +347,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 					drop(i)
 				}
 			}
+			sc.deleted = bi.rows - kept
 			break
 		}
 	}
@@ -442,6 +459,8 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			userCols[ci] = compactColumnIn(&sc.arena, pc.col, idx)
 		}
 		b.Rows = kept
+		// The dropped rows' share goes to Request.Filtered.
+		b.MessageBytes = bi.msgBytes * int64(kept) / int64(bi.rows)
 	}
 	if all && sub != nil {
 		// AllColumns over a few kept rows: the shapes of those rows name
@@ -1171,4 +1190,29 @@ func (s *Store) recordAt(rg *readGroup, fb *fullBlock, r int) (map[string]string
 		}
 	}
 	return out, nil
+}
+
+// reportFiltered tells req.Filtered about the rows of block bi that the
+// hints dropped (b holds the rows delivered; nil when none were). Rows of
+// deleted streams are not data any more and are not counted.
+func reportFiltered(req *scan.Request, bi *blockIndex, b *scan.Block, deleted int) {
+	n := bi.rows - deleted
+	if b != nil {
+		n -= b.Rows
+	}
+	if n <= 0 || bi.rows == 0 {
+		return
+	}
+	frac := 1.0
+	if bi.minTime < req.Start || bi.maxTime >= req.End {
+		lo, hi := max(bi.minTime, req.Start), min(bi.maxTime, req.End-1)
+		if span := bi.maxTime - bi.minTime; span > 0 && hi >= lo {
+			frac = float64(hi-lo+1) / float64(span+1)
+		}
+	}
+	rows := int64(float64(n)*frac + 0.5)
+	if rows == 0 {
+		return
+	}
+	req.Filtered(rows, bi.msgBytes*rows/int64(bi.rows)+26*rows)
 }

@@ -28,6 +28,9 @@ type queryStats struct {
 	RecordsScanned   float64 `json:"recordsScanned"`
 	BytesScanned     float64 `json:"bytesScanned"`
 	LogGroupsScanned float64 `json:"logGroupsScanned"`
+
+	EstimatedRecordsSkipped float64 `json:"estimatedRecordsSkipped"`
+	EstimatedBytesSkipped   float64 `json:"estimatedBytesSkipped"`
 }
 
 type runningQuery struct {
@@ -358,6 +361,9 @@ func toStats(st query.Stats, groups int) queryStats {
 		RecordsScanned:   st.RecordsScanned,
 		BytesScanned:     st.BytesScanned,
 		LogGroupsScanned: float64(groups),
+
+		EstimatedRecordsSkipped: st.EstimatedRecordsSkipped,
+		EstimatedBytesSkipped:   st.EstimatedBytesSkipped,
 	}
 }
 
