@@ -356,6 +356,7 @@ func (s *Store) installFlush(m *memtable, f flushed) error {
 	if len(s.frozen) > 0 && s.frozen[0] == m {
 		s.frozen = s.frozen[1:]
 	}
+	prevFloor := s.walFloor
 	s.walFloor = m.walGen + 1
 	s.cond.Broadcast()
 	pendingRotate := s.wal.rotate
@@ -367,6 +368,26 @@ func (s *Store) installFlush(m *memtable, f flushed) error {
 		o.obsolete()
 	}
 	if err := s.writeManifest(); err != nil {
+		// The caller fails m's deferred appends, so what a later manifest
+		// (Close's) lists must not make them durable after all: take the
+		// segments back out and keep m's rows (and WAL files) as they were.
+		s.mu.Lock()
+		var out []*segment
+		for i, t := range f.tasks {
+			if g := s.groupByID[t.gid]; g != nil {
+				n := len(g.Segments)
+				g.Segments = slices.DeleteFunc(g.Segments, func(x *segment) bool { return x == f.segs[i] })
+				if len(g.Segments) < n {
+					out = append(out, f.segs[i])
+				}
+			}
+		}
+		s.walFloor = prevFloor
+		s.frozen = append([]*memtable{m}, s.frozen...)
+		s.mu.Unlock()
+		for _, seg := range out {
+			seg.obsolete()
+		}
 		return err // the caller fails m's waiters
 	}
 	s.answer(m, nil)
@@ -383,11 +404,19 @@ func (s *Store) installFlush(m *memtable, f flushed) error {
 
 // failMemtable reports a flush failure to m's deferred appends. Its rows
 // stay in s.frozen (visible to reads) since nothing durable replaced them.
+// The active memtable's deferred appends (and a Sync waiting on it) are
+// failed too: no memtable is installed after a failure, and with the
+// frozen slots taken it would never even be frozen, so they would wait
+// until Close.
 func (s *Store) failMemtable(m *memtable, err error) {
 	s.answer(m, err)
 	s.mu.Lock()
+	active := s.mem
 	s.cond.Broadcast()
 	s.mu.Unlock()
+	if active != m {
+		s.answer(active, err)
+	}
 }
 
 // answer calls m's waiters with err; later Sync calls no longer wait on m.
