@@ -238,8 +238,10 @@ func (in *Ingester) Run(ctx context.Context, inputs []Input, sink Sink) (Result,
 	r.flushPending()
 	close(work)
 	wg.Wait()
-	if deferred && !failed.Load() {
-		if err := ds.Sync(); err != nil {
+	if deferred {
+		// Also after a failure: batches appended before it may still be
+		// on their way to disk, and Stored must count the ones that made it.
+		if err := ds.Sync(); err != nil && !failed.Load() {
 			fail(fmt.Errorf("storing the last events: %w", err))
 		}
 	}
