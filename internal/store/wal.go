@@ -141,7 +141,11 @@ func (w *walWriter) run() {
 			frozen = s.mem
 			frozen.walGen = w.gen
 			s.mem = newMemtable()
-			s.mem.rowsHint = frozen.rows + frozen.rows/16
+			if len(frozen.groups) == 1 {
+				// A bulk load into one group: size the next one alike.
+				// With many groups (a server) that would overshoot each.
+				s.mem.rowsHint = frozen.rows + frozen.rows/16
+			}
 			s.frozen = append(s.frozen, frozen)
 			s.lastFrozen = frozen
 			w.rotate = false
