@@ -66,6 +66,14 @@
 // of rows, dictionary columns read each row's code by rank and build only
 // the dictionary values in use.
 //
+// Blocks go to the workers newest first when the request asks
+// (scan.Request.Descending, for top-k on @timestamp). @timestamp is decoded
+// only when a hint, the engine or a time range that cuts the block needs
+// it, and per-row arrays come from a per-worker arena reused block to
+// block, as the scan contract allows. Blocks ruled out from metadata are
+// reported through Request.Skipped, rows dropped by hints inside blocks
+// read through Request.Filtered, so the engine's statistics stay whole.
+//
 // Unflushed events are read through columnar images of the memtable built
 // on demand.
 //
