@@ -446,15 +446,7 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 			break
 		}
 		for i := 0; i < n && r.err == nil; i++ {
-			var c uint32
-			switch w {
-			case 1:
-				c = uint32(b[i])
-			case 2:
-				c = uint32(binary.LittleEndian.Uint16(b[2*i:]))
-			case 4:
-				c = binary.LittleEndian.Uint32(b[4*i:])
-			}
+			c := dictCode(b, int(w), i)
 			if uint64(c) >= nd {
 				r.fail("code %d out of dictionary range %d", c, nd)
 				break
@@ -597,28 +589,15 @@ func decodeDictPresent(ar *colArena, r *chunkReader, col *scan.Column, full scan
 			absent &= absent - 1
 		}
 		for x != 0 {
-			var c uint32
-			switch w {
-			case 1:
-				c = uint32(b[i])
-			case 2:
-				c = uint32(binary.LittleEndian.Uint16(b[2*i:]))
-			default:
-				c = binary.LittleEndian.Uint32(b[4*i:])
-			}
+			c := dictCode(b, int(w), i)
 			codes[base+bits.TrailingZeros64(x)] = c
 			mx = max(mx, c)
 			i++
 			x &= x - 1
 		}
 	}
-	if n > 0 && uint64(mx) >= nd {
-		r.fail("code %d out of dictionary range %d", mx, nd)
-		return nil, r.err
-	}
-	if r.i != len(r.b) {
-		r.fail("%d trailing bytes", len(r.b)-r.i)
-		return nil, r.err
+	if err := checkCodes(r, n > 0, mx, nd); err != nil {
+		return nil, err
 	}
 	col.Codes = codes
 	return col, nil
@@ -659,15 +638,7 @@ func dictPresentSub(ar *colArena, col *scan.Column, b []byte, w int, full scan.B
 			}
 		}
 		for x != 0 {
-			var c uint32
-			switch w {
-			case 1:
-				c = uint32(b[i])
-			case 2:
-				c = uint32(binary.LittleEndian.Uint16(b[2*i:]))
-			default:
-				c = binary.LittleEndian.Uint32(b[4*i:])
-			}
+			c := dictCode(b, w, i)
 			mx = max(mx, c)
 			i++
 			if o := pos[base+bits.TrailingZeros64(x)]; o >= 0 {
@@ -678,13 +649,8 @@ func dictPresentSub(ar *colArena, col *scan.Column, b []byte, w int, full scan.B
 			x &= x - 1
 		}
 	}
-	if i > 0 && uint64(mx) >= nd {
-		r.fail("code %d out of dictionary range %d", mx, nd)
-		return nil, r.err
-	}
-	if r.i != len(r.b) {
-		r.fail("%d trailing bytes", len(r.b)-r.i)
-		return nil, r.err
+	if err := checkCodes(r, i > 0, mx, nd); err != nil {
+		return nil, err
 	}
 	col.Codes = codes
 	col.Present = pres
@@ -774,15 +740,7 @@ func decodeDictSubset(ar *colArena, r *chunkReader, col *scan.Column, full scan.
 			vi = int(rank[rr>>6]) + bits.OnesCount64(word&(1<<(uint(rr)&63)-1))
 			col.Present.Set(int(sub.pos[rr]))
 		}
-		var c uint32
-		switch w {
-		case 1:
-			c = uint32(b[vi])
-		case 2:
-			c = uint32(binary.LittleEndian.Uint16(b[2*vi:]))
-		case 4:
-			c = binary.LittleEndian.Uint32(b[4*vi:])
-		}
+		c := dictCode(b, int(w), vi)
 		if uint64(c) >= nd {
 			r.fail("code %d out of dictionary range %d", c, nd)
 			return nil, r.err
@@ -1074,4 +1032,32 @@ func chunkEncoding(p []byte, nrows int) byte {
 		return p[at]
 	}
 	return 0
+}
+
+// dictCode reads dictionary code i of a chunk's codes, stored w (1, 2 or
+// 4) bytes each, little-endian.
+func dictCode(b []byte, w, i int) uint32 {
+	switch w {
+	case 1:
+		return uint32(b[i])
+	case 2:
+		return uint32(binary.LittleEndian.Uint16(b[2*i:]))
+	default:
+		return binary.LittleEndian.Uint32(b[4*i:])
+	}
+}
+
+// checkCodes ends the decoding of a dictionary chunk's codes: the largest
+// code read (mx, when any was) must name a dictionary value, and nothing
+// may follow the codes.
+func checkCodes(r *chunkReader, any bool, mx uint32, nd uint64) error {
+	if any && uint64(mx) >= nd {
+		r.fail("code %d out of dictionary range %d", mx, nd)
+		return r.err
+	}
+	if r.i != len(r.b) {
+		r.fail("%d trailing bytes", len(r.b)-r.i)
+		return r.err
+	}
+	return nil
 }
