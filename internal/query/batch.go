@@ -860,23 +860,8 @@ func (ex *executor) ptrOr() int {
 // cmpKeys orders two rows by the sort keys (nulls last either way), then by
 // @ptr so results are deterministic.
 func (ex *executor) cmpKeys(a, b []Value, pa, pb Value) int {
-	for i, k := range ex.p.sort {
-		x, y := a[i], b[i]
-		switch {
-		case x.isNull() && y.isNull():
-			continue
-		case x.isNull():
-			return 1
-		case y.isNull():
-			return -1
-		}
-		c := sortCompare(x, y)
-		if k.desc {
-			c = -c
-		}
-		if c != 0 {
-			return c
-		}
+	if c := ex.cmpOnlyKeys(a, b); c != 0 {
+		return c
 	}
 	return strings.Compare(pa.String(), pb.String())
 }
