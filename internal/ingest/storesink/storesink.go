@@ -33,28 +33,23 @@ func New(st *store.Store, account, group string) (*Sink, error) {
 // Append stores events in stream; the store copies the messages and has
 // made them durable when it returns.
 func (s *Sink) Append(stream string, events []ingest.Event) error {
-	if err := s.ensure(stream); err != nil {
-		return err
-	}
-	bp, _ := s.bufs.Get().(*[]store.Event)
-	if bp == nil {
-		bp = new([]store.Event)
-	}
-	buf := (*bp)[:0]
-	for _, e := range events {
-		buf = append(buf, store.Event{Timestamp: e.Timestamp, Message: e.Message})
-	}
-	err := s.st.Append(s.account, s.group, stream, buf)
-	clear(buf) // let go of the reader's chunk
-	*bp = buf[:0]
-	s.bufs.Put(bp)
-	return err
+	return s.store(stream, events, func(buf []store.Event) error {
+		return s.st.Append(s.account, s.group, stream, buf)
+	})
 }
 
 // AppendDeferred is Append without waiting for the disk: the store copies
 // the events and calls done once they are durable in segments (see
 // store.Store.AppendDeferred), which spares a bulk load the write-ahead log.
 func (s *Sink) AppendDeferred(stream string, events []ingest.Event, done func(error)) error {
+	return s.store(stream, events, func(buf []store.Event) error {
+		return s.st.AppendDeferred(s.account, s.group, stream, buf, done)
+	})
+}
+
+// store ensures stream, converts events into a pooled slice and hands it
+// to add (which the store copies from before returning).
+func (s *Sink) store(stream string, events []ingest.Event, add func([]store.Event) error) error {
 	if err := s.ensure(stream); err != nil {
 		return err
 	}
@@ -66,8 +61,8 @@ func (s *Sink) AppendDeferred(stream string, events []ingest.Event, done func(er
 	for _, e := range events {
 		buf = append(buf, store.Event{Timestamp: e.Timestamp, Message: e.Message})
 	}
-	err := s.st.AppendDeferred(s.account, s.group, stream, buf, done)
-	clear(buf)
+	err := add(buf)
+	clear(buf) // let go of the reader's chunk
 	*bp = buf[:0]
 	s.bufs.Put(bp)
 	return err
