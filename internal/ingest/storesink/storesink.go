@@ -33,7 +33,7 @@ func New(st *store.Store, account, group string) (*Sink, error) {
 // Append stores events in stream; the store copies the messages and has
 // made them durable when it returns.
 func (s *Sink) Append(stream string, events []ingest.Event) error {
-	return s.store(stream, events, func(buf []store.Event) error {
+	return s.put(stream, events, func(buf []store.Event) error {
 		return s.st.Append(s.account, s.group, stream, buf)
 	})
 }
@@ -42,14 +42,14 @@ func (s *Sink) Append(stream string, events []ingest.Event) error {
 // the events and calls done once they are durable in segments (see
 // store.Store.AppendDeferred), which spares a bulk load the write-ahead log.
 func (s *Sink) AppendDeferred(stream string, events []ingest.Event, done func(error)) error {
-	return s.store(stream, events, func(buf []store.Event) error {
+	return s.put(stream, events, func(buf []store.Event) error {
 		return s.st.AppendDeferred(s.account, s.group, stream, buf, done)
 	})
 }
 
-// store ensures stream, converts events into a pooled slice and hands it
+// put ensures stream, converts events into a pooled slice and hands it
 // to add (which the store copies from before returning).
-func (s *Sink) store(stream string, events []ingest.Event, add func([]store.Event) error) error {
+func (s *Sink) put(stream string, events []ingest.Event, add func([]store.Event) error) error {
 	if err := s.ensure(stream); err != nil {
 		return err
 	}
