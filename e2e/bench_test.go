@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -99,7 +100,10 @@ func BenchmarkPutLogEvents(b *testing.B) {
 // (DescribeQueries), the final GetQueryResults call, the polls per run, and
 // the CPU time of one run in the server, in the SDK client (signing,
 // polling, decoding the rows) and in the CLI: on a machine shared with
-// other builds the CPU times vary far less than the latencies.
+// other builds the CPU times vary far less than the latencies. "raw" is the
+// same runs over plain signed HTTP (rawClient), timed until the final
+// answer's last byte is read: the API's own latency, without the SDK's
+// decoding of the rows.
 // It runs only when MAILTRAIL_BENCH_DATA names that data directory (group
 // from MAILTRAIL_BENCH_GROUP, default "bench"); MAILTRAIL_BENCH_POLL sets
 // the client's poll interval (default 2ms) and MAILTRAIL_BENCH_CLI=0 skips
@@ -149,7 +153,7 @@ func TestQueryLatencyAPI(t *testing.T) {
 	creds := t.TempDir() + "/creds"
 	os.WriteFile(creds, []byte("AKIABENCH0000000000A benchsecret "+account+"\n"), 0o600)
 	queries := benchQueries(t)
-	type figures struct{ cli, api, first, server, last, cliCPU, apiCPU, sdkCPU []time.Duration }
+	type figures struct{ cli, api, raw, first, server, last, cliCPU, apiCPU, sdkCPU []time.Duration }
 	figs := make([]figures, len(queries))
 	rows := make([]int, len(queries))
 	polls := make([]int, len(queries))
@@ -205,6 +209,27 @@ func TestQueryLatencyAPI(t *testing.T) {
 			f.api = append(f.api, median(warm))
 			f.apiCPU = append(f.apiCPU, (procCPU(t, s.cmd.Process.Pid)-serverCPU0)/reps)
 			f.sdkCPU = append(f.sdkCPU, (selfCPU()-clientCPU0)/reps)
+			// The same runs over plain signed HTTP: until the answer's last
+			// byte is read, not decoded. The first is left out as above.
+			rc := newRawClient(s, "AKIABENCH0000000000A", "benchsecret")
+			var rawWarm []time.Duration
+			for r := 0; r < reps+1; r++ {
+				began := time.Now()
+				ans, _, err := rc.rawQuery(ctx, group, q[1], poll)
+				el := time.Since(began)
+				if err != nil {
+					t.Fatalf("%s (raw HTTP): %v", q[0], err)
+				}
+				if r == 0 {
+					var got struct{ Results []json.RawMessage }
+					if err := json.Unmarshal(ans, &got); err != nil || len(got.Results) != rows[qi] {
+						t.Fatalf("%s (raw HTTP): %d rows (%v), the SDK got %d", q[0], len(got.Results), err, rows[qi])
+					}
+					continue
+				}
+				rawWarm = append(rawWarm, el)
+			}
+			f.raw = append(f.raw, median(rawWarm))
 			dq, err := c.DescribeQueries(ctx, &cwl.DescribeQueriesInput{LogGroupName: aws.String(group)})
 			if err != nil {
 				t.Fatal(err)
@@ -224,6 +249,10 @@ func TestQueryLatencyAPI(t *testing.T) {
 		if withCLI {
 			cli := median(f.cli)
 			line += fmt.Sprintf("\tcli=%s\tapi/cli=%.2f", ms(cli), float64(median(f.api))/float64(cli))
+		}
+		line += fmt.Sprintf("\traw=%s", ms(median(f.raw)))
+		if withCLI {
+			line += fmt.Sprintf("\traw/cli=%.2f", float64(median(f.raw))/float64(median(f.cli)))
 		}
 		line += fmt.Sprintf("\tcpu:server=%s\tsdk=%s", ms(median(f.apiCPU)), ms(median(f.sdkCPU)))
 		if withCLI {
