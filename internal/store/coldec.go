@@ -1061,3 +1061,131 @@ func checkCodes(r *chunkReader, any bool, mx uint32, nd uint64) error {
 	}
 	return nil
 }
+
+// intTest is an integer hint as intMatches applies it: v == x when eq,
+// else lo <= float64(v) <= hi (what applyHint does for int columns).
+type intTest struct {
+	eq     bool
+	x      int64
+	lo, hi float64
+}
+
+// intTestOf returns the test of a hint that intMatches can apply (numeric
+// equality or a range), or false.
+func intTestOf(h *scan.Hint) (intTest, bool) {
+	var lo, hi float64
+	switch {
+	case h.Op == scan.HintRange:
+		lo, hi = h.Lo, h.Hi
+	case h.Op == scan.HintEq && h.IsNum:
+		lo, hi = h.Num, h.Num
+	default:
+		return intTest{}, false
+	}
+	t := intTest{lo: lo, hi: hi}
+	if x := int64(lo); lo == hi && float64(x) == lo {
+		t.eq, t.x = true, x
+	}
+	return t, true
+}
+
+// intMatches evaluates t over an int chunk (plain or delta mode) of nrows
+// rows without building the column: it returns the rows whose value passes,
+// ascending, and their values (rows lacking the field never pass). A filter
+// column of a selective query passes a few rows in a thousand, so the
+// column over every row, its zeroing, and the per-row pass array and
+// presence merge are all work for rows that are dropped at once. ok is
+// false when the chunk is not such an int chunk (the caller decodes it the
+// general way).
+func intMatches(ar *colArena, p []byte, nrows int, t intTest) (rows []int32, vals []int64, ok bool, err error) {
+	if nrows > 8*len(p) || nrows > maxBlockRows {
+		return nil, nil, false, fmt.Errorf("chunk of %d bytes cannot hold %d rows", len(p), nrows)
+	}
+	r := &chunkReader{b: p}
+	var bm []byte
+	switch r.byte1() {
+	case 0:
+	case 1:
+		bm = r.bytes(uint64((nrows + 7) / 8))
+	default:
+		r.fail("bad presence byte")
+	}
+	if r.err != nil {
+		return nil, nil, false, r.err
+	}
+	if r.i+2 > len(p) || p[r.i] != encInt || (p[r.i+1] != intPlain && p[r.i+1] != intDelta) {
+		return nil, nil, false, nil
+	}
+	delta := p[r.i+1] == intDelta
+	b, at := p, r.i+2
+	n := nrows
+	var full scan.Bitmap
+	if bm != nil {
+		full = ar.bitmap(nrows)
+		var word [8]byte
+		for w := range full {
+			k := copy(word[:], bm[min(8*w, len(bm)):])
+			clear(word[k:])
+			full[w] = binary.LittleEndian.Uint64(word[:])
+		}
+		if rem := nrows & 63; rem != 0 {
+			full[len(full)-1] &= 1<<uint(rem) - 1 // ignore padding bits
+		}
+		n = 0
+		for _, x := range full {
+			n += bits.OnesCount64(x)
+		}
+	}
+	// At most n rows pass; the arrays are written only as far as they are
+	// filled, so they need no zeroing.
+	rows = ar.int32s(n)
+	vals = ar.fullInts(n)[:0]
+	prev := int64(0)
+	w, x := -1, uint64(0) // bitmap walk: word index, its bits not yet visited
+	for i := 0; i < n; i++ {
+		row := i
+		if full != nil {
+			for x == 0 { // ends: n counts the set bits
+				w++
+				x = full[w]
+			}
+			row = 64*w + bits.TrailingZeros64(x)
+			x &= x - 1
+		}
+		var u uint64
+		if at < len(b) && b[at] < 0x80 {
+			u = uint64(b[at])
+			at++
+		} else if at+1 < len(b) && b[at+1] < 0x80 {
+			u = uint64(b[at]&0x7f) | uint64(b[at+1])<<7
+			at += 2
+		} else {
+			v, k := binary.Uvarint(b[min(at, len(b)):])
+			if k <= 0 {
+				return nil, nil, false, fmt.Errorf("at chunk byte %d: bad varint", at)
+			}
+			u = v
+			at += k
+		}
+		v := int64(u>>1) ^ -int64(u&1)
+		if delta {
+			v += prev
+			prev = v
+		}
+		var ok bool
+		if t.eq {
+			ok = v == t.x
+		} else {
+			f := float64(v)
+			ok = f >= t.lo && f <= t.hi
+		}
+		if ok {
+			rows = append(rows, int32(row))
+			vals = append(vals, v)
+		}
+	}
+	if at != len(b) {
+		return nil, nil, false, fmt.Errorf("at chunk byte %d: %d trailing bytes", at, len(b)-at)
+	}
+	return rows, vals, true, nil
+}

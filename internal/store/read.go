@@ -372,7 +372,12 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		sub *rowSubset
 	}
 	partial := map[int]partCol{} // hint columns decoded over the rows kept so far
-	var presentHint []int        // user columns a presence hint kept rows by: every kept row has them
+	type exactCol struct {
+		rows []int32 // the stored rows the column holds, ascending
+		col  *scan.Column
+	}
+	exact := map[int]exactCol{} // int hint columns at the rows that passed them (intMatches)
+	var presentHint []int       // user columns a presence hint kept rows by: every kept row has them
 	countKept := func() {
 		if keep != nil {
 			kept = countTrue(keep)
@@ -397,6 +402,44 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			ci, ok := bi.byName[h.Field]
 			if !ok {
 				return nil, nil // no row has the field: no row can match
+			}
+			if it, ok := intTestOf(h); ok && bi.cols[ci].typ == scan.TypeInt && userCols[ci] == nil {
+				// An int filter column (flags, codes): the hint is
+				// applied while the chunk is read, and only the passing
+				// rows' values are kept.
+				rows, vals, ok, err := bts.intMatches(ci, it)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					switch {
+					case keep != nil:
+						j := 0 // of the passing rows, those still kept
+						for i, r := range rows {
+							if keep[r] {
+								rows[j], vals[j] = r, vals[i]
+								j++
+							}
+						}
+						rows, vals = rows[:j], vals[:j]
+						clear(keep)
+					case len(rows) == bi.rows:
+						// Every row passes: the values are the column.
+						userCols[ci] = &scan.Column{Type: scan.TypeInt, Ints: vals}
+						continue
+					default:
+						keep = sc.arena.bools(bi.rows)
+					}
+					for _, r := range rows {
+						keep[r] = true
+					}
+					kept = len(rows)
+					if kept == 0 {
+						return nil, nil
+					}
+					exact[ci] = exactCol{rows, &scan.Column{Type: scan.TypeInt, Ints: vals}}
+					continue
+				}
 			}
 			if _, done := userCols[ci]; !done && keep != nil && kept*4 < bi.rows {
 				// Few rows left: decode this column at those rows only.
@@ -457,6 +500,26 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 				idx[i] = int(pc.sub.pos[r])
 			}
 			userCols[ci] = compactColumnIn(&sc.arena, pc.col, idx)
+		}
+		for ci, ec := range exact {
+			if _, dup := userCols[ci]; dup {
+				continue
+			}
+			c := ec.col
+			if len(ec.rows) != len(sub.rows) {
+				// Later hints dropped rows: the kept rows are a subset
+				// of ec.rows (both ascending).
+				ints := sc.arena.fullInts(len(sub.rows))
+				j := 0
+				for i, r := range sub.rows {
+					for int(ec.rows[j]) != r {
+						j++
+					}
+					ints[i] = c.Ints[j]
+				}
+				c = &scan.Column{Type: scan.TypeInt, Ints: ints}
+			}
+			userCols[ci] = c
 		}
 		b.Rows = kept
 		// The dropped rows' share goes to Request.Filtered.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 
 	"github.com/mailtrail/mailtrail/internal/scan"
 )
@@ -57,4 +59,21 @@ func (t *blockTS) sys(k int, sub ...*rowSubset) (*scan.Column, error) {
 		return t.seg.readSysIn(&t.sc.arena, t.bi, k, ts, sub...)
 	}
 	return c, err
+}
+
+// intMatches applies it to user column ci (an int column) without
+// decoding the column (see intMatches in coldec.go). ok is false when the
+// chunk is not a plain or delta int chunk.
+func (t *blockTS) intMatches(ci int, it intTest) (rows []int32, vals []int64, ok bool, err error) {
+	c := &t.bi.cols[ci]
+	p, release, err := t.seg.readTemp(c.chunk, "column "+strconv.Quote(c.name))
+	if err != nil {
+		return nil, nil, false, err
+	}
+	rows, vals, ok, err = intMatches(&t.sc.arena, p, t.bi.rows, it)
+	release()
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("store: segment %s: column %q at byte %d: %w", t.seg.name(), c.name, c.chunk.off, err)
+	}
+	return rows, vals, ok, nil
 }
