@@ -166,14 +166,18 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 				if err := ex.ensure(bt, op.conj[j].slots, bt.sel[:bt.n]); err != nil {
 					return err
 				}
-				ex.filter(pt, &op.conj[j])
+				if err := ex.filter(pt, &op.conj[j]); err != nil {
+					return err
+				}
 			}
 			continue
 		}
 		if err := ex.ensure(bt, ex.opSlots[i], bt.sel[:bt.n]); err != nil {
 			return err
 		}
-		ex.runOp(pt, op)
+		if err := ex.runOp(pt, op); err != nil {
+			return err
+		}
 	}
 	if bt.n == 0 {
 		return nil
@@ -200,49 +204,65 @@ func (ex *executor) block(pt *part, blk *scan.Block) error {
 	return ex.collect(pt)
 }
 
-func (ex *executor) runOp(pt *part, op *streamOp) {
+// runOp runs a per-record command on the batch. It returns the context's
+// error when the query is cancelled part-way (the batch is then left
+// half-computed: the query is over).
+func (ex *executor) runOp(pt *part, op *streamOp) error {
 	bt := &pt.bt
 	c := &pt.ectx
+	n := bt.n
 	switch op.c.kind {
 	case cFilter:
 		for i := range op.conj {
 			if bt.n == 0 {
-				return
+				return nil
 			}
-			ex.filter(pt, &op.conj[i])
+			if err := ex.filter(pt, &op.conj[i]); err != nil {
+				return err
+			}
 		}
 	case cFields, cDisplay:
 		for i, it := range op.c.items {
 			if op.noop[i] {
 				continue
 			}
-			vals := make([]Value, bt.n)
+			vals := make([]Value, n)
 			f := op.itemFns[i]
-			for k := 0; k < bt.n; k++ {
-				c.k = k
-				vals[k] = f(c)
+			for lo := 0; lo < n; lo += cancelEvery {
+				if err := ex.ctx.Err(); err != nil {
+					return err
+				}
+				for k, hi := lo, min(lo+cancelEvery, n); k < hi; k++ {
+					c.k = k
+					vals[k] = f(c)
+				}
 			}
 			bt.vals[it.slot] = vals
 		}
 	case cParse:
 		outs := make([][]Value, len(op.c.slots))
 		for i := range outs {
-			outs[i] = make([]Value, bt.n)
+			outs[i] = make([]Value, n)
 		}
 		var caps []string
-		for k := 0; k < bt.n; k++ {
-			c.k = k
-			v := op.fieldFn(c)
-			if v.isNull() {
-				continue
+		for lo := 0; lo < n; lo += cancelEvery {
+			if err := ex.ctx.Err(); err != nil {
+				return err
 			}
-			caps = parseMatch(op.c, v.String(), caps[:0])
-			if caps == nil {
-				continue
-			}
-			for i := range outs {
-				if caps[i] != "\x00" {
-					outs[i][k] = vStr(caps[i])
+			for k, hi := lo, min(lo+cancelEvery, n); k < hi; k++ {
+				c.k = k
+				v := op.fieldFn(c)
+				if v.isNull() {
+					continue
+				}
+				caps = parseMatch(op.c, v.String(), caps[:0])
+				if caps == nil {
+					continue
+				}
+				for i := range outs {
+					if caps[i] != "\x00" {
+						outs[i][k] = vStr(caps[i])
+					}
 				}
 			}
 		}
@@ -253,23 +273,28 @@ func (ex *executor) runOp(pt *part, op *streamOp) {
 		var sel []int32
 		var into []Value
 		var src []int
-		for k := 0; k < bt.n; k++ {
-			c.k = k
-			v := op.fieldFn(c)
-			if v.isNull() {
-				continue
+		for lo := 0; lo < n; lo += cancelEvery {
+			if err := ex.ctx.Err(); err != nil {
+				return err
 			}
-			if l, ok := v.j.([]any); ok && v.k == kJSON {
-				for _, e := range l {
-					sel = append(sel, bt.sel[k])
-					into = append(into, fromJSON(e))
-					src = append(src, k)
+			for k, hi := lo, min(lo+cancelEvery, n); k < hi; k++ {
+				c.k = k
+				v := op.fieldFn(c)
+				if v.isNull() {
+					continue
 				}
-				continue
+				if l, ok := v.j.([]any); ok && v.k == kJSON {
+					for _, e := range l {
+						sel = append(sel, bt.sel[k])
+						into = append(into, fromJSON(e))
+						src = append(src, k)
+					}
+					continue
+				}
+				sel = append(sel, bt.sel[k])
+				into = append(into, v)
+				src = append(src, k)
 			}
-			sel = append(sel, bt.sel[k])
-			into = append(into, v)
-			src = append(src, k)
 		}
 		for s, v := range bt.vals {
 			if v == nil {
@@ -285,6 +310,7 @@ func (ex *executor) runOp(pt *part, op *streamOp) {
 		bt.n = len(sel)
 		bt.vals[op.c.intoS] = into
 	}
+	return nil
 }
 
 // parseMatch applies a parse command's glob or regex to s. It returns the
@@ -344,7 +370,10 @@ func globMatch(pieces []string, s string, out []string) []string {
 	return out
 }
 
-func (ex *executor) filter(pt *part, cj *conjunct) {
+// filter keeps the batch rows that satisfy cj. It returns the context's
+// error when the query is cancelled part-way (the selection is then left
+// as it was: the query is over).
+func (ex *executor) filter(pt *part, cj *conjunct) error {
 	bt := &pt.bt
 	if cap(bt.keep) < bt.n {
 		bt.keep = make([]bool, bt.n)
@@ -360,12 +389,12 @@ func (ex *executor) filter(pt *part, cj *conjunct) {
 			if !nullRes {
 				bt.n = 0
 			}
-			return
+			return nil
 		}
 		switch {
 		case cj.present:
 			if col.Present == nil {
-				return // every row has the field
+				return nil // every row has the field
 			}
 			for k, i := range bt.sel[:bt.n] {
 				keep[k] = col.Present.Get(int(i))
@@ -376,6 +405,11 @@ func (ex *executor) filter(pt *part, cj *conjunct) {
 			}
 			memo := bt.memo[:len(col.Dict)]
 			clear(memo)
+			// The predicate runs once per distinct entry, so the context
+			// is checked per cancelEvery evaluations, not rows: a block
+			// of repeated values never pays for it, a dictionary of
+			// mostly distinct values is checked like a plain column.
+			evals := 0
 			for k := 0; k < bt.n; k++ {
 				i := int(bt.sel[k])
 				if !col.Has(i) {
@@ -385,6 +419,11 @@ func (ex *executor) filter(pt *part, cj *conjunct) {
 				code := col.Codes[i]
 				m := memo[code]
 				if m == 0 {
+					if evals++; evals%cancelEvery == 0 {
+						if err := ex.ctx.Err(); err != nil {
+							return err
+						}
+					}
 					ev.oneVal = vStr(col.Dict[code])
 					m = 1
 					if cj.fn(&ev).truthy() {
@@ -397,28 +436,41 @@ func (ex *executor) filter(pt *part, cj *conjunct) {
 		case col.Type == scan.TypeInt && cj.isCmp && !bt.hasVals():
 			// Nothing computed yet to keep aligned: select in place.
 			bt.n = intSelect(col, bt.sel[:bt.n], cj.cmpCode, cj.cmpC)
-			return
+			return nil
 		case col.Type == scan.TypeInt && cj.isCmp:
 			intCmp(col, bt.sel[:bt.n], keep, cj.cmpCode, cj.cmpC)
 		default:
 			isTime := bt.timeSlot[cj.single]
-			for k := 0; k < bt.n; k++ {
-				i := int(bt.sel[k])
-				if !col.Has(i) {
-					keep[k] = nullRes
-					continue
+			n := bt.n
+			for lo := 0; lo < n; lo += cancelEvery {
+				if err := ex.ctx.Err(); err != nil {
+					return err
 				}
-				ev.oneVal = colValue(col, i, isTime)
-				keep[k] = cj.fn(&ev).truthy()
+				for k, hi := lo, min(lo+cancelEvery, n); k < hi; k++ {
+					i := int(bt.sel[k])
+					if !col.Has(i) {
+						keep[k] = nullRes
+						continue
+					}
+					ev.oneVal = colValue(col, i, isTime)
+					keep[k] = cj.fn(&ev).truthy()
+				}
 			}
 		}
 	} else {
-		for k := 0; k < bt.n; k++ {
-			c.k = k
-			keep[k] = cj.fn(c).truthy()
+		n := bt.n
+		for lo := 0; lo < n; lo += cancelEvery {
+			if err := ex.ctx.Err(); err != nil {
+				return err
+			}
+			for k, hi := lo, min(lo+cancelEvery, n); k < hi; k++ {
+				c.k = k
+				keep[k] = cj.fn(c).truthy()
+			}
 		}
 	}
 	bt.compact(keep)
+	return nil
 }
 
 // view returns the codes of a string or dictionary source column for the
@@ -640,68 +692,78 @@ func (ex *executor) aggregate(pt *part) error {
 	var lastBin int64
 	var lastG *group
 	binFast := ex.binKey != nil && tsOK && bt.vals[ex.p.tsSlot] == nil
-	for k := 0; k < bt.n; k++ {
-		c.k = k
-		i := int(bt.sel[k])
-		var g *group
-		switch {
-		case nb == 0:
-			if lastG == nil {
-				lastG = lookup(nil)
-			}
-			g = lastG
-		case kv != nil:
-			code := kv.codes[k]
-			if code < 0 {
-				g = nullGroup()
-				break
-			}
-			if g = byCode[code]; g == nil {
-				str := kv.strs[code]
-				g = single(vStr(str), kv.hash(code), str)
-				byCode[code] = g
-			}
-		case binFast:
-			if !tsCol.Has(i) {
-				g = nullGroup()
-				break
-			}
-			b := floorDiv(tsCol.Ints[i], ex.binKey.ms) * ex.binKey.ms
-			if lastG == nil || b != lastBin {
-				lastG, lastBin = byValue(vTime(b)), b
-			}
-			g = lastG
-		case nb == 1:
-			g = byValue(ex.byFns[0](c))
-		default:
-			for j, f := range ex.byFns {
-				keys[j] = f(c)
-			}
-			g = lookup(keys)
+	// A group key or an aggregate argument may be any expression: the
+	// rows go in chunks with a look at the context between them (see
+	// cancelEvery). Each row is aggregated whole, so partial results
+	// still show the rows aggregated so far.
+	n := bt.n
+	for lo := 0; lo < n; lo += cancelEvery {
+		if err := ex.ctx.Err(); err != nil {
+			return err
 		}
-		if ex.allStar {
-			g.star++
-			continue
-		}
-		var tsv int64
-		if tsOK {
-			tsv = tsCol.Ints[i]
-		}
-		for j, a := range g.aggs {
-			if f := pt.feeds[j]; f != nil {
-				if f.col != nil {
-					if id, ok := f.id(k, i, bt.timeSlot[f.slot]); ok {
-						if a.(*aggDistinctID).set.add(id) {
-							grew += 4
-						}
-					}
+		for k, hi := lo, min(lo+cancelEvery, n); k < hi; k++ {
+			c.k = k
+			i := int(bt.sel[k])
+			var g *group
+			switch {
+			case nb == 0:
+				if lastG == nil {
+					lastG = lookup(nil)
 				}
+				g = lastG
+			case kv != nil:
+				code := kv.codes[k]
+				if code < 0 {
+					g = nullGroup()
+					break
+				}
+				if g = byCode[code]; g == nil {
+					str := kv.strs[code]
+					g = single(vStr(str), kv.hash(code), str)
+					byCode[code] = g
+				}
+			case binFast:
+				if !tsCol.Has(i) {
+					g = nullGroup()
+					break
+				}
+				b := floorDiv(tsCol.Ints[i], ex.binKey.ms) * ex.binKey.ms
+				if lastG == nil || b != lastBin {
+					lastG, lastBin = byValue(vTime(b)), b
+				}
+				g = lastG
+			case nb == 1:
+				g = byValue(ex.byFns[0](c))
+			default:
+				for j, f := range ex.byFns {
+					keys[j] = f(c)
+				}
+				g = lookup(keys)
+			}
+			if ex.allStar {
+				g.star++
 				continue
 			}
-			if f := ex.aggFns[j]; f != nil {
-				a.add(f(c), tsv)
-			} else {
-				a.add(null, tsv)
+			var tsv int64
+			if tsOK {
+				tsv = tsCol.Ints[i]
+			}
+			for j, a := range g.aggs {
+				if f := pt.feeds[j]; f != nil {
+					if f.col != nil {
+						if id, ok := f.id(k, i, bt.timeSlot[f.slot]); ok {
+							if a.(*aggDistinctID).set.add(id) {
+								grew += 4
+							}
+						}
+					}
+					continue
+				}
+				if f := ex.aggFns[j]; f != nil {
+					a.add(f(c), tsv)
+				} else {
+					a.add(null, tsv)
+				}
 			}
 		}
 	}
@@ -736,21 +798,28 @@ func (ex *executor) collect(pt *part) error {
 	keyBuf := make([]Value, 0, bt.n*nk)
 	cand := pt.cand[:0]
 	candRows := bt.rowsBuf2[:0]
-	for k := 0; k < bt.n; k++ {
-		if ex.top != nil && ex.tooOld(bt, k) {
-			continue
+	n := bt.n
+	for lo := 0; lo < n; lo += cancelEvery {
+		if err := ex.ctx.Err(); err != nil {
+			pt.cand, bt.rowsBuf2 = cand, candRows
+			return err
 		}
-		c.k = k
-		base := len(keyBuf)
-		for _, f := range ex.sortKeys {
-			keyBuf = append(keyBuf, f(c))
+		for k, hi := lo, min(lo+cancelEvery, n); k < hi; k++ {
+			if ex.top != nil && ex.tooOld(bt, k) {
+				continue
+			}
+			c.k = k
+			base := len(keyBuf)
+			for _, f := range ex.sortKeys {
+				keyBuf = append(keyBuf, f(c))
+			}
+			if ex.topK > 0 && len(pt.rows) >= ex.topK && ex.cmpOnlyKeys(keyBuf[base:], pt.rows[0].keys) > 0 {
+				keyBuf = keyBuf[:base]
+				continue // worse than the worst kept row
+			}
+			cand = append(cand, k)
+			candRows = append(candRows, bt.sel[k])
 		}
-		if ex.topK > 0 && len(pt.rows) >= ex.topK && ex.cmpOnlyKeys(keyBuf[base:], pt.rows[0].keys) > 0 {
-			keyBuf = keyBuf[:base]
-			continue // worse than the worst kept row
-		}
-		cand = append(cand, k)
-		candRows = append(candRows, bt.sel[k])
 	}
 	pt.cand, bt.rowsBuf2 = cand, candRows
 	if len(cand) == 0 {
@@ -763,6 +832,13 @@ func (ex *executor) collect(pt *part) error {
 	pr := ex.ptrOr()
 	var grew int64
 	for ci, k := range cand {
+		// Every candidate is copied (and, early on or in ascending data,
+		// most rows are candidates): look at the context now and then.
+		if ci%cancelEvery == cancelEvery-1 {
+			if err := ex.ctx.Err(); err != nil {
+				return err
+			}
+		}
 		keys := keyBuf[ci*nk : ci*nk+nk]
 		if ex.topK > 0 && len(pt.rows) >= ex.topK {
 			if ex.cmpKeys(keys, pt.rows[0].keys, bt.get(pr, k), pt.rows[0].vals[pr]) >= 0 {
