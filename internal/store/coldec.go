@@ -63,9 +63,10 @@ func (r *chunkReader) bytes(n uint64) []byte {
 // rowSubset selects the rows a filtered scan keeps: pos[r] is row r's index
 // in the output, or -1 when r is dropped; n rows are kept.
 type rowSubset struct {
-	pos  []int32
-	rows []int // kept rows, ascending
-	n    int
+	pos   []int32 // complete once len(pos) == nrows (see positions)
+	rows  []int   // kept rows, ascending
+	n     int
+	nrows int // stored rows
 }
 
 func newRowSubset(keep []bool) *rowSubset { return newRowSubsetIn(keep, nil) }
@@ -73,42 +74,56 @@ func newRowSubset(keep []bool) *rowSubset { return newRowSubsetIn(keep, nil) }
 // newRowSubsetIn is newRowSubset reusing the memory of old (which must no
 // longer be in use) when it is large enough.
 func newRowSubsetIn(keep []bool, old *rowSubset) *rowSubset {
+	s := newRowSubsetLazy(keep, old)
+	s.positions()
+	return s
+}
+
+// newRowSubsetLazy is newRowSubsetIn leaving pos to be built on first use
+// (positions) when few rows are kept: most blocks of a selective top-k
+// scan are only filtered and counted, and never decode a column over
+// their kept rows.
+func newRowSubsetLazy(keep []bool, old *rowSubset) *rowSubset {
 	n := countTrue(keep)
-	s := &rowSubset{n: n}
-	// rows gets one spare slot: the loop below writes every row to
+	s := &rowSubset{n: n, nrows: len(keep)}
+	// rows gets one spare slot: the dense loop below writes every row to
 	// rows[j] and advances j only for kept ones (no branch to mispredict
 	// on rows kept at random).
-	if old != nil && cap(old.pos) >= len(keep) && cap(old.rows) >= n+1 {
-		s.pos, s.rows = old.pos[:len(keep)], old.rows[:n+1]
+	if old != nil && cap(old.rows) >= n+1 {
+		s.pos, s.rows = old.pos[:0], old.rows[:n+1]
 	} else {
-		s.pos, s.rows = make([]int32, len(keep)), make([]int, n+1)
+		s.rows = make([]int, n+1)
+		if old != nil {
+			s.pos = old.pos[:0]
+		}
 	}
 	if 16*n < len(keep) {
-		// Few rows kept (a selective filter): mark every row dropped in
-		// bulk, then visit only the words of keep that hold a kept row.
-		fillMinus1(s.pos)
+		// Few rows kept (a selective filter): visit only the words of
+		// keep that hold a kept row.
 		j := 0
 		kb := boolBytes(keep)
 		w := 0
 		for ; w+8 <= len(kb); w += 8 {
 			x := binary.LittleEndian.Uint64(kb[w:])
 			for x != 0 {
-				r := w + bits.TrailingZeros64(x)/8
-				s.pos[r] = int32(j)
-				s.rows[j] = r
+				s.rows[j] = w + bits.TrailingZeros64(x)/8
 				j++
 				x &= x - 1
 			}
 		}
 		for r := w; r < len(kb); r++ {
 			if kb[r] != 0 {
-				s.pos[r] = int32(j)
 				s.rows[j] = r
 				j++
 			}
 		}
 		s.rows = s.rows[:n]
 		return s
+	}
+	if cap(s.pos) >= len(keep) {
+		s.pos = s.pos[:len(keep)]
+	} else {
+		s.pos = make([]int32, len(keep))
 	}
 	j := 0
 	for r, k := range keep {
@@ -119,6 +134,23 @@ func newRowSubsetIn(keep []bool, old *rowSubset) *rowSubset {
 	}
 	s.rows = s.rows[:n]
 	return s
+}
+
+// positions returns pos, building it from rows if it is not yet.
+func (s *rowSubset) positions() []int32 {
+	if len(s.pos) == s.nrows {
+		return s.pos
+	}
+	if cap(s.pos) >= s.nrows {
+		s.pos = s.pos[:s.nrows]
+	} else {
+		s.pos = make([]int32, s.nrows)
+	}
+	fillMinus1(s.pos)
+	for j, r := range s.rows {
+		s.pos[r] = int32(j)
+	}
+	return s.pos
 }
 
 // boolBytes views a []bool as its bytes (0 or 1 each).
@@ -183,8 +215,11 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 	if nrows > 8*len(p) || nrows > maxBlockRows {
 		return nil, fmt.Errorf("chunk of %d bytes cannot hold %d rows", len(p), nrows)
 	}
-	if sub != nil && len(sub.pos) != nrows {
-		return nil, fmt.Errorf("row subset of %d rows for a %d-row chunk", len(sub.pos), nrows)
+	if sub != nil {
+		if sub.nrows != nrows {
+			return nil, fmt.Errorf("row subset of %d rows for a %d-row chunk", sub.nrows, nrows)
+		}
+		sub.positions()
 	}
 	dense := sub != nil && 2*len(sub.rows) >= nrows
 	if dense && len(p) > 0 && p[0] == 1 && chunkEncoding(p, nrows) == encDict {

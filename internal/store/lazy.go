@@ -50,7 +50,7 @@ func (lb *lazyBlock) subset(rows []int32) (*rowSubset, error) {
 		return ls, nil
 	}
 	lb.last, lb.fb = nil, nil // its memory may be reused just below
-	ls := &rowSubset{n: lb.rows}
+	ls := &rowSubset{n: lb.rows, nrows: lb.bi.rows}
 	if old := lb.scratch.lazy; old != nil && cap(old.pos) >= lb.bi.rows && cap(old.rows) >= len(rows) {
 		// The previous Load's subset: its columns are built, so its
 		// memory is free.
@@ -59,9 +59,7 @@ func (lb *lazyBlock) subset(rows []int32) (*rowSubset, error) {
 		ls.pos, ls.rows = make([]int32, lb.bi.rows), make([]int, 0, len(rows))
 	}
 	lb.scratch.lazy = ls
-	for i := range ls.pos {
-		ls.pos[i] = -1
-	}
+	fillMinus1(ls.pos)
 	prev := int32(-1)
 	for _, r := range rows {
 		if r <= prev || int(r) >= lb.rows {

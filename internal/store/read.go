@@ -225,7 +225,8 @@ func (s *Store) Scan(ctx context.Context, req *scan.Request, fn func(worker int,
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			sc := &scratch{}
+			sc := scratchPool.Get().(*scratch)
+			defer scratchPool.Put(sc)
 			for j := range ch {
 				if ctx.Err() != nil {
 					continue
@@ -270,6 +271,11 @@ type scratch struct {
 	lazy    *rowSubset // rows of the last Block.Load
 	arena   colArena   // per-row arrays of the current block's columns
 }
+
+// scratchPool keeps workers' scratch memory from scan to scan: a query
+// run again (dashboards, the API's repeated polling of similar queries)
+// would otherwise allocate and zero its arenas afresh, megabytes a worker.
+var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
 
 var systemFields = []string{"@timestamp", "@ingestionTime", "@message", "@logStream", "@log", "@ptr"}
 
@@ -480,7 +486,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 	}
 	if keep != nil {
 		// From here on every column is built over the kept rows only.
-		sub = newRowSubsetIn(keep, sc.sub)
+		sub = newRowSubsetLazy(keep, sc.sub)
 		sc.sub = sub
 		for ci, c := range userCols {
 			if c.Present != nil && slices.Contains(presentHint, ci) {
@@ -497,7 +503,7 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			}
 			idx := make([]int, len(sub.rows)) // final kept rows ⊆ pc.sub's rows
 			for i, r := range sub.rows {
-				idx[i] = int(pc.sub.pos[r])
+				idx[i] = int(pc.sub.positions()[r])
 			}
 			userCols[ci] = compactColumnIn(&sc.arena, pc.col, idx)
 		}
