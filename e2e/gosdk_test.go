@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,6 +163,15 @@ func TestGoSDKLiveTail(t *testing.T) {
 	}
 	stream := lt.GetStream()
 	defer stream.Close()
+	// Errors come back before the stream starts.
+	_, err = c.StartLiveTail(ctx, &cwl.StartLiveTailInput{LogGroupIdentifiers: []string{arn + "/none"}}, noHostPrefix)
+	if !isErr[*types.ResourceNotFoundException](err) {
+		t.Errorf("StartLiveTail on a missing group: %v, want ResourceNotFoundException", err)
+	}
+	_, err = c.StartLiveTail(ctx, &cwl.StartLiveTailInput{LogGroupIdentifiers: []string{arn}, LogStreamNames: []string{"s"}, LogStreamNamePrefixes: []string{"s"}}, noHostPrefix)
+	if !isErr[*types.InvalidParameterException](err) {
+		t.Errorf("StartLiveTail with both logStreamNames and logStreamNamePrefixes: %v, want InvalidParameterException", err)
+	}
 	events := seedEvents(time.Now())
 	go func() {
 		time.Sleep(300 * time.Millisecond)
@@ -170,20 +181,36 @@ func TestGoSDKLiveTail(t *testing.T) {
 		}
 		c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("s"), LogEvents: in})
 	}()
-	got := 0
-	started := false
+	var start *types.LiveTailSessionStart
+	var results []types.LiveTailSessionLogEvent
 	for ev := range stream.Events() {
 		switch e := ev.(type) {
 		case *types.StartLiveTailResponseStreamMemberSessionStart:
-			started = true
+			start = &e.Value
 		case *types.StartLiveTailResponseStreamMemberSessionUpdate:
-			got += len(e.Value.SessionResults)
+			if e.Value.SessionMetadata == nil || e.Value.SessionMetadata.Sampled {
+				t.Errorf("sessionUpdate metadata %+v, want sampled false", e.Value.SessionMetadata)
+			}
+			results = append(results, e.Value.SessionResults...)
 		}
-		if got >= 3 {
+		if len(results) >= 3 {
 			break
 		}
 	}
-	if !started || got != 3 {
-		t.Fatalf("live tail: started=%v, %d events, want 3 (err %v)", started, got, stream.Err())
+	if start == nil || len(results) != 3 {
+		t.Fatalf("live tail: sessionStart %v, %d events, want 3 (err %v)", start != nil, len(results), stream.Err())
+	}
+	if aws.ToString(start.SessionId) == "" || aws.ToString(start.RequestId) == "" || !reflect.DeepEqual(start.LogGroupIdentifiers, []string{arn}) ||
+		aws.ToString(start.LogEventFilterPattern) != `{ $.auth_successful IS FALSE }` {
+		t.Errorf("sessionStart: session %q request %q groups %v pattern %q", aws.ToString(start.SessionId), aws.ToString(start.RequestId), start.LogGroupIdentifiers, aws.ToString(start.LogEventFilterPattern))
+	}
+	// The failed logins, in order, with their stream and times.
+	for i, idx := range []int{2, 3, 8} {
+		r := results[i]
+		if aws.ToString(r.Message) != events[idx].Msg || aws.ToInt64(r.Timestamp) != events[idx].TS || aws.ToString(r.LogStreamName) != "s" ||
+			!strings.HasSuffix(aws.ToString(r.LogGroupIdentifier), group) || aws.ToInt64(r.IngestionTime) < events[idx].TS {
+			t.Errorf("live tail event %d: stream %q group %q ts %d ingested %d %q; want %d %q", i, aws.ToString(r.LogStreamName), aws.ToString(r.LogGroupIdentifier),
+				aws.ToInt64(r.Timestamp), aws.ToInt64(r.IngestionTime), aws.ToString(r.Message), events[idx].TS, events[idx].Msg)
+		}
 	}
 }
