@@ -29,7 +29,8 @@ func TestBoto3(t *testing.T) {
 	// the documented shapes; requests and the event stream are then
 	// botocore's own.
 	dataPath, _ := filepath.Abs("testdata/botocore")
-	cmd.Env = append(clientEnv(keyA, secretA), "MAILTRAIL_ENDPOINT="+s.url(), "MAILTRAIL_ACCOUNT="+accountA, "AWS_DATA_PATH="+dataPath)
+	cmd.Env = append(clientEnv(keyA, secretA), "MAILTRAIL_ENDPOINT="+s.url(), "MAILTRAIL_ACCOUNT="+accountA, "AWS_DATA_PATH="+dataPath,
+		"MAILTRAIL_KEY_B="+keyB, "MAILTRAIL_SECRET_B="+secretB)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -43,6 +44,7 @@ func TestBoto3(t *testing.T) {
 		RecordsScanned float64
 		TailStarted    bool
 		Tailed         int
+		Failures       []string
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("decoding %q: %v", out, err)
@@ -57,6 +59,13 @@ func TestBoto3(t *testing.T) {
 	// block indexes rule out (as AWS does with field indexes).
 	if got.Duplicate != "ResourceAlreadyExistsException" || got.Rejected != nil || got.Status != "Complete" ||
 		!reflect.DeepEqual(got.Rows, want) || got.RecordsScanned < 3 || got.RecordsScanned > 10 || !got.TailStarted || got.Tailed != 2 {
-		t.Fatalf("boto3 observed %+v", got)
+		t.Errorf("boto3 observed %+v", got)
+	}
+	// The script's checks of every operation (see its doc comment).
+	if got.Failures == nil {
+		t.Fatalf("boto3 client reported no failures list: %s", out)
+	}
+	for _, f := range got.Failures {
+		t.Errorf("boto3: %s", f)
 	}
 }
