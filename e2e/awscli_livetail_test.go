@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// liveTailEnv is the environment that gives Debian's AWS CLI 2.9.19 a
+// working `aws logs start-live-tail`: testdata/botocore adds the operation
+// to the CLI's bundled botocore (AWS_DATA_PATH), and the plugin in
+// testdata/awscli_plugin, loaded from a config file of the test's own,
+// turns the event stream into a list the CLI's JSON formatter can print
+// (see the plugin's doc comment). It stops after `events` log events.
+func liveTailEnv(t *testing.T, key, secret string, events int) []string {
+	t.Helper()
+	dataPath, err := filepath.Abs("testdata/botocore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pluginDir, err := filepath.Abs("testdata/awscli_plugin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(t.TempDir(), "config")
+	body := fmt.Sprintf("[plugins]\ncli_legacy_plugin_path = %s\nlivetail = mailtrail_livetail\n", pluginDir)
+	if err := os.WriteFile(config, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Later entries win in exec.Cmd's Env, so these replace clientEnv's
+	// AWS_CONFIG_FILE=/nonexistent.
+	return append(clientEnv(key, secret),
+		"AWS_CONFIG_FILE="+config,
+		"AWS_DATA_PATH="+dataPath,
+		fmt.Sprintf("MAILTRAIL_TAIL_EVENTS=%d", events),
+		"MAILTRAIL_TAIL_SECONDS=30",
+	)
+}
+
+// TestAWSCLILiveTail runs `aws logs start-live-tail` with a filter pattern
+// while another `aws logs put-log-events` puts the seed scenario, and
+// checks the session start and the tailed events the CLI prints.
+func TestAWSCLILiveTail(t *testing.T) {
+	need(t, awsCLI)
+	s := startServer(t, "")
+	a := cli{t, s, keyA, secretA}
+	group := "/aws/workmail/tail"
+	arn := "arn:aws:logs:us-east-1:" + accountA + ":log-group:" + group
+	a.ok(nil, "logs", "create-log-group", "--log-group-name", group)
+	a.ok(nil, "logs", "create-log-stream", "--log-group-name", group, "--log-stream-name", "org-1")
+
+	pattern := `{ $.auth_successful IS FALSE }`
+	tail := exec.Command(awsCLI, "--endpoint-url", s.url(), "--output", "json", "--no-cli-pager",
+		"logs", "start-live-tail", "--log-group-identifiers", arn, "--log-event-filter-pattern", pattern)
+	tail.Env = liveTailEnv(t, keyA, secretA, 3)
+	var out, errb strings.Builder
+	tail.Stdout, tail.Stderr = &out, &errb
+	if err := tail.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- tail.Wait() }()
+	t.Cleanup(func() {
+		if tail.ProcessState == nil {
+			tail.Process.Kill()
+			<-done
+		}
+	})
+	// Events put before the session starts are not tailed, and the CLI
+	// takes most of a second to start: wait for the server to log the
+	// session.
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(s.log(), "live tail started") {
+		select {
+		case err := <-done:
+			t.Fatalf("start-live-tail ended before its session started: %v\n%s%s", err, out.String(), errb.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no live tail session after 30 s; server log:\n%s", s.log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	events := seedEvents(time.Now())
+	var batch []map[string]any
+	for _, e := range events {
+		batch = append(batch, map[string]any{"timestamp": e.TS, "message": e.Msg})
+	}
+	evFile := filepath.Join(t.TempDir(), "events.json")
+	os.WriteFile(evFile, []byte(mustJSON(batch)), 0o644)
+	// Three of the ten events match the pattern.
+	a.ok(nil, "logs", "put-log-events", "--log-group-name", group, "--log-stream-name", "org-1", "--log-events", "file://"+evFile)
+
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("start-live-tail: %v\n%s%s\nserver log:\n%s", err, out.String(), errb.String(), s.log())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("start-live-tail still running after 60 s:\n%s%s", out.String(), errb.String())
+	}
+	var got struct {
+		ResponseStream []struct {
+			SessionStart *struct {
+				RequestID             string   `json:"requestId"`
+				SessionID             string   `json:"sessionId"`
+				LogGroupIdentifiers   []string `json:"logGroupIdentifiers"`
+				LogEventFilterPattern string   `json:"logEventFilterPattern"`
+			} `json:"sessionStart"`
+			SessionUpdate *struct {
+				SessionMetadata struct {
+					Sampled bool `json:"sampled"`
+				} `json:"sessionMetadata"`
+				SessionResults []struct {
+					LogStreamName      string `json:"logStreamName"`
+					LogGroupIdentifier string `json:"logGroupIdentifier"`
+					Message            string `json:"message"`
+					Timestamp          int64  `json:"timestamp"`
+					IngestionTime      int64  `json:"ingestionTime"`
+				} `json:"sessionResults"`
+			} `json:"sessionUpdate"`
+		} `json:"responseStream"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+		t.Fatalf("start-live-tail printed %q (%v); stderr %s", out.String(), err, errb.String())
+	}
+	if len(got.ResponseStream) == 0 || got.ResponseStream[0].SessionStart == nil {
+		t.Fatalf("start-live-tail: the first event is not sessionStart:\n%s", out.String())
+	}
+	start := got.ResponseStream[0].SessionStart
+	if start.SessionID == "" || start.RequestID == "" || !reflect.DeepEqual(start.LogGroupIdentifiers, []string{arn}) || start.LogEventFilterPattern != pattern {
+		t.Errorf("sessionStart: %+v", start)
+	}
+	var tailed []string
+	for _, ev := range got.ResponseStream[1:] {
+		if ev.SessionUpdate == nil {
+			t.Errorf("start-live-tail: an event after sessionStart is not sessionUpdate:\n%s", out.String())
+			continue
+		}
+		if ev.SessionUpdate.SessionMetadata.Sampled {
+			t.Errorf("sessionUpdate sampled with 3 events")
+		}
+		for _, r := range ev.SessionUpdate.SessionResults {
+			tailed = append(tailed, r.Message)
+			if r.LogStreamName != "org-1" || !strings.HasSuffix(r.LogGroupIdentifier, group) || r.Timestamp == 0 || r.IngestionTime < r.Timestamp {
+				t.Errorf("tailed event: %+v", r)
+			}
+		}
+	}
+	if want := []string{events[2].Msg, events[3].Msg, events[8].Msg}; !reflect.DeepEqual(tailed, want) {
+		t.Errorf("tailed events:\n got %q\nwant %q", tailed, want)
+	}
+
+	// An error answer passes through the plugin to the CLI's own error.
+	cmd := exec.Command(awsCLI, "--endpoint-url", s.url(), "--output", "json", "--no-cli-pager",
+		"logs", "start-live-tail", "--log-group-identifiers", arn+"/none")
+	cmd.Env = liveTailEnv(t, keyA, secretA, 1)
+	msg, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(msg), "(ResourceNotFoundException)") {
+		t.Errorf("start-live-tail on a missing group: %v\n%s", err, msg)
+	}
+}
