@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mailtrail/mailtrail/internal/app"
@@ -37,11 +38,15 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if f.noAuth {
 		return fmt.Errorf("demo: --no-auth is not offered; the demo prints a credential to use")
 	}
+	if f.creds != "" {
+		return fmt.Errorf("demo: --credentials is not offered; the demo makes its own credential (use serve for your keys)")
+	}
 	secret, fresh, err := demoCredentials(f.data)
 	if err != nil {
 		return err
 	}
 	alias := "example"
+	accountFile := filepath.Join(f.data, "demo-account")
 	var account string
 	if fresh {
 		fmt.Fprintf(stderr, "demo: generating %d records (30 days of %s) into %s ...\n", *n, alias, f.data)
@@ -50,11 +55,19 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		os.WriteFile(filepath.Join(f.data, "demo-account"), []byte(account), 0o600)
+		// Written last: its presence says the month is complete.
+		if err := os.WriteFile(accountFile, []byte(account+"\n"), 0o600); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
 		fmt.Fprintf(stderr, "demo: stored in %.1fs\n", time.Since(began).Seconds())
 	} else {
-		b, _ := os.ReadFile(filepath.Join(f.data, "demo-account"))
+		b, err := os.ReadFile(accountFile)
 		account = strings.TrimSpace(string(b))
+		if err != nil || account == "" {
+			// Interrupted while generating: the store holds part of a month
+			// and no account for the credential.
+			return fmt.Errorf("demo: %s holds an unfinished demo (generation was interrupted); delete it and run demo again", f.data)
+		}
 		fmt.Fprintf(stderr, "demo: reusing the data in %s (delete it for a fresh month)\n", f.data)
 	}
 	credFile := filepath.Join(f.data, "demo-credentials")
@@ -68,6 +81,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	srv, err := app.Start(cfg)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w (another server on that port? choose a free one with --addr 127.0.0.1:PORT; the data in %s is kept)", err, f.data)
+		}
 		return err
 	}
 	printDemoHelp(stdout, srv.Addr(), secret, alias, account)
@@ -140,48 +156,57 @@ func printDemoHelp(w io.Writer, addr, secret, alias, account string) {
 	acl := mailserver.GroupFor(alias, event.LogTypeAccessControl)
 	mail := mailserver.GroupFor(alias, event.LogTypeEmailEvent)
 	mbx := mailserver.GroupFor(alias, event.LogTypeMailboxAccess)
+	// q waits for the query to end instead of sleeping a fixed time (a
+	// busy machine answers Running with partial rows), and prints the rows
+	// as field=value lines: get-query-results' JSON is about 25 lines per
+	// row, thousands of lines for the seed queries. Rows lack the fields
+	// their record lacks, so a header line would not line up.
 	fmt.Fprintf(w, `
 mailtrail demo is serving the CloudWatch Logs API on http://%[1]s
-Paste into another shell:
+Paste into another shell (bash; the AWS CLI v2 as Debian's awscli installs it, or v1):
 
   export AWS_ACCESS_KEY_ID=%[2]s AWS_SECRET_ACCESS_KEY=%[3]s AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=
-  alias mt='aws --endpoint-url http://%[1]s'
+  mt() { aws --endpoint-url http://%[1]s "$@"; }
   S=$(date -d '31 days ago' +%%s) E=$(date +%%s)
+  q() { # q GROUP 'QUERY': run a Logs Insights query over the last 31 days, wait for it, print 20 rows
+    local id st; id=$(mt logs start-query --log-group-name "$1" --start-time $S --end-time $E --query-string "$2" --output text --query queryId) || return
+    until st=$(mt logs get-query-results --query-id $id --output text --query "join('', [status, ': ', to_string(length(results)), ' rows; ', to_string(statistics.recordsMatched), ' records matched, ', to_string(statistics.recordsScanned), ' scanned'])") && [[ $st != Scheduled* && $st != Running* ]]; do sleep 1; done
+    echo "$st"; mt logs get-query-results --query-id $id --output text --query "results[:20][?field!='@ptr'].join('=', [field, value])"
+  }
 
   mt logs describe-log-groups --query 'logGroups[].[logGroupName,storedBytes]' --output table
 
   # Who failed to log in, and from where (seed scenario 3)
-  Q=$(mt logs start-query --log-group-name %[4]s --start-time $S --end-time $E \
-      --query-string 'fields user, source_ip, protocol, auth_successful, auth_failed_reason | filter auth_successful = 0' \
-      --output text --query queryId); sleep 1; mt logs get-query-results --query-id $Q
+  q %[4]s 'fields user, source_ip, protocol, auth_successful, auth_failed_reason | filter auth_successful = 0'
 
   # Brute force: failures per source IP
-  Q=$(mt logs start-query --log-group-name %[4]s --start-time $S --end-time $E \
-      --query-string 'filter auth_successful = 0 | stats count(*) as failures by source_ip | sort failures desc | limit 10' \
-      --output text --query queryId); sleep 1; mt logs get-query-results --query-id $Q
+  q %[4]s 'filter auth_successful = 0 | stats count(*) as failures by source_ip | sort failures desc | limit 10'
 
   # Which access rule denied whom (seed scenario 4)
-  Q=$(mt logs start-query --log-group-name %[5]s --start-time $S --end-time $E \
-      --query-string 'fields user_id, source_ip, protocol, rule_id, access_granted | filter access_granted = 0' \
-      --output text --query queryId); sleep 1; mt logs get-query-results --query-id $Q
+  q %[5]s 'fields user_id, source_ip, protocol, rule_id, access_granted | filter access_granted = 0'
 
   # Mail received from qq.com (seed scenario 1)
-  Q=$(mt logs start-query --log-group-name %[6]s --start-time $S --end-time $E \
-      --query-string 'fields @timestamp, event.eventName, event.from | sort @timestamp asc | filter (event.from like "qq.com" and event.eventName = "ORGANIZATION_EMAIL_RECEIVED")' \
-      --output text --query queryId); sleep 1; mt logs get-query-results --query-id $Q
+  q %[6]s 'fields @timestamp, event.eventName, event.from | sort @timestamp asc | filter (event.from like "qq.com" and event.eventName = "ORGANIZATION_EMAIL_RECEIVED")'
 
   # Mail per recipient (seed scenario 2)
-  Q=$(mt logs start-query --log-group-name %[6]s --start-time $S --end-time $E \
-      --query-string 'stats count(*) as c by event.recipient | filter event.eventName = "MAILBOX_EMAIL_DELIVERED" | sort c desc' \
-      --output text --query queryId); sleep 1; mt logs get-query-results --query-id $Q
+  q %[6]s 'stats count(*) as c by event.recipient | filter event.eventName = "MAILBOX_EMAIL_DELIVERED" | sort c desc'
 
   # Mailbox activity per hour
-  Q=$(mt logs start-query --log-group-name %[7]s --start-time $S --end-time $E \
-      --query-string 'stats count(*) by bin(1h)' --output text --query queryId); sleep 1; mt logs get-query-results --query-id $Q
+  q %[7]s 'stats count(*) by bin(1h)'
 
-  # Filter patterns, and a live tail (needs AWS_DISABLE_HOST_PREFIX_INJECTION=true)
+  # The raw API: every row with its fields, the statistics and the status, as JSON
+  Q=$(mt logs start-query --log-group-name %[4]s --start-time $S --end-time $E \
+      --query-string 'filter auth_successful = 0 | limit 2' --output text --query queryId); sleep 2; mt logs get-query-results --query-id $Q
+
+  # Filter patterns
   mt logs filter-log-events --log-group-name %[4]s --filter-pattern '{ $.auth_successful IS FALSE }' --max-items 5
-  AWS_DISABLE_HOST_PREFIX_INJECTION=true mt logs start-live-tail --log-group-identifiers arn:aws:logs:us-east-1:%[8]s:log-group:%[4]s
+
+  # Follow a group live (Ctrl-C ends it), and write to it from a third shell
+  mt logs tail %[4]s --follow --format short
+  mt logs create-log-stream --log-group-name %[4]s --log-stream-name my-test
+  mt logs put-log-events --log-group-name %[4]s --log-stream-name my-test --log-events timestamp=$(date +%%s000),message='hello from the demo'
+  # With a CLI that has start-live-tail (v1, or v2 2.15+), the streaming API itself:
+  #   AWS_DISABLE_HOST_PREFIX_INJECTION=true mt logs start-live-tail --log-group-identifiers arn:aws:logs:us-east-1:%[8]s:log-group:%[4]s
 
 Ctrl-C stops the server (the data stays in the data directory).
 `, addr, demoKeyID, secret, auth, acl, mail, mbx, account)

@@ -37,7 +37,7 @@ func (f *serveFlags) register(fs interface {
 }, defaultData string) {
 	fs.StringVar(&f.data, "data", defaultData, "data directory of the store")
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:4600", "listen address HOST:PORT")
-	fs.StringVar(&f.creds, "credentials", "", "credentials file: one key per line, `ACCESS_KEY_ID SECRET ACCOUNT_ID` (# comments)")
+	fs.StringVar(&f.creds, "credentials", "", "credentials `FILE`: one key per line, ACCESS_KEY_ID SECRET ACCOUNT_ID (# comments)")
 	fs.StringVar(&f.region, "region", "us-east-1", "region used in ARNs")
 	fs.BoolVar(&f.noAuth, "no-auth", false, "serve without authentication (local play only; logged loudly)")
 	fs.DurationVar(&f.maxAge, "max-event-age", 14*24*time.Hour, "reject PutLogEvents events older than this (0 = no limit, to backfill archives)")

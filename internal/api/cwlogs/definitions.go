@@ -73,6 +73,9 @@ func (d *definitions) saveLocked() error {
 
 var paramNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
+// uuidRE matches the query definition ids this server hands out.
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
 type putQueryDefinitionIn struct {
 	Name              string       `json:"name"`
 	QueryString       string       `json:"queryString"`
@@ -166,6 +169,11 @@ func (s *Server) describeQueryDefinitions(ctx context.Context, id Identity, in *
 		var err error
 		if after, err = decodeToken(in.NextToken); err != nil {
 			return nil, err
+		}
+		// The token is "<name>\x00<id>" of the previous page's last
+		// definition; anything else would page from a made-up place.
+		if _, defID, ok := strings.Cut(after, "\x00"); !ok || !uuidRE.MatchString(defID) {
+			return nil, invalidParam("The specified nextToken is invalid.")
 		}
 	}
 	d := s.defs

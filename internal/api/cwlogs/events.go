@@ -2,6 +2,8 @@ package cwlogs
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,6 +61,9 @@ func (s *Server) putLogEvents(ctx context.Context, id Identity, in *putLogEvents
 		return nil, err
 	}
 	n := len(in.LogEvents)
+	if in.LogEvents == nil { // absent or null, where [] is too short
+		return nil, notNull("logEvents")
+	}
 	if n == 0 {
 		return nil, validation("[]", "logEvents", "Member must have length greater than or equal to 1")
 	}
@@ -69,6 +74,9 @@ func (s *Server) putLogEvents(ctx context.Context, id Identity, in *putLogEvents
 	for i, e := range in.LogEvents {
 		if e.Timestamp == nil {
 			return nil, invalidParam("1 validation error detected: Value null at 'logEvents.%d.member.timestamp' failed to satisfy constraint: Member must not be null", i+1)
+		}
+		if *e.Timestamp < 0 {
+			return nil, validation(*e.Timestamp, fmt.Sprintf("logEvents.%d.member.timestamp", i+1), "Member must have value greater than or equal to 0")
 		}
 		if e.Message == nil {
 			return nil, invalidParam("1 validation error detected: Value null at 'logEvents.%d.member.message' failed to satisfy constraint: Member must not be null", i+1)
@@ -238,6 +246,9 @@ func (s *Server) getLogEvents(ctx context.Context, id Identity, in *getLogEvents
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTimes(in.StartTime, "startTime", in.EndTime, "endTime"); err != nil {
+		return nil, err
+	}
 	start, end := scan.MinTime, scan.MaxTime
 	if in.StartTime != nil {
 		start = *in.StartTime
@@ -350,12 +361,20 @@ type filterLogEventsOut struct {
 	NextToken          string          `json:"nextToken,omitempty"`
 }
 
-// filterKey orders FilterLogEvents results: timestamp, ingestion time, then
-// the pointer as a stable tie-break, which also makes the page token.
+// filterKey orders FilterLogEvents results as AWS does: timestamp,
+// ingestion time, then request order, which is the store's sequence number
+// inside the @ptr (its text does not sort by it: the number is a varint in
+// base64). The pointer, unique, breaks any remaining tie and makes the page
+// token.
 type filterKey struct {
 	TS  int64  `json:"t"`
 	In  int64  `json:"i"`
 	Ptr string `json:"p"`
+	seq uint64 // from Ptr
+}
+
+func newFilterKey(ts, ingest int64, ptr string) filterKey {
+	return filterKey{TS: ts, In: ingest, Ptr: ptr, seq: ptrSeq(ptr)}
 }
 
 func (a filterKey) less(b filterKey) bool {
@@ -365,7 +384,41 @@ func (a filterKey) less(b filterKey) bool {
 	if a.In != b.In {
 		return a.In < b.In
 	}
+	if a.seq != b.seq {
+		return a.seq < b.seq
+	}
 	return a.Ptr < b.Ptr
+}
+
+// ptrSeq reads the sequence number from a store @ptr: unpadded base64url of
+// uvarint group id, varint timestamp, uvarint sequence (see
+// internal/store's formatPtr). A pointer it cannot read sorts first among
+// its ties, by its text, as before.
+func ptrSeq(ptr string) uint64 {
+	var buf [32]byte
+	if base64.RawURLEncoding.DecodedLen(len(ptr)) > len(buf) {
+		return 0
+	}
+	n, err := base64.RawURLEncoding.Decode(buf[:], []byte(ptr))
+	if err != nil {
+		return 0
+	}
+	b := buf[:n]
+	if _, k := binary.Uvarint(b); k > 0 {
+		b = b[k:]
+	} else {
+		return 0
+	}
+	if _, k := binary.Varint(b); k > 0 {
+		b = b[k:]
+	} else {
+		return 0
+	}
+	seq, k := binary.Uvarint(b)
+	if k <= 0 || k != len(b) {
+		return 0
+	}
+	return seq
 }
 
 func (s *Server) filterLogEvents(ctx context.Context, id Identity, in *filterLogEventsIn) (any, error) {
@@ -383,13 +436,16 @@ func (s *Server) filterLogEvents(ctx context.Context, id Identity, in *filterLog
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTimes(in.StartTime, "startTime", in.EndTime, "endTime"); err != nil {
+		return nil, err
+	}
 	var pat *filterpattern.Pattern
 	if in.FilterPattern != nil {
 		if len(*in.FilterPattern) > 1024 {
 			return nil, validation(*in.FilterPattern, "filterPattern", "Member must have length less than or equal to 1024")
 		}
 		if pat, err = filterpattern.Compile(*in.FilterPattern); err != nil {
-			return nil, invalidParam("Invalid filter pattern: %v", err)
+			return nil, badPattern(err)
 		}
 	}
 	var after *filterKey
@@ -399,9 +455,10 @@ func (s *Server) filterLogEvents(ctx context.Context, id Identity, in *filterLog
 			return nil, err
 		}
 		after = new(filterKey)
-		if json.Unmarshal([]byte(raw), after) != nil {
+		if json.Unmarshal([]byte(raw), after) != nil || after.Ptr == "" {
 			return nil, invalidParam("The specified nextToken is invalid.")
 		}
+		after.seq = ptrSeq(after.Ptr)
 	}
 	req := &scan.Request{
 		Account: id.Account,
@@ -467,7 +524,7 @@ func (s *Server) filterLogEvents(ctx context.Context, id Identity, in *filterLog
 			if !streamOK(stream) {
 				continue
 			}
-			k := filterKey{TS: t, In: ing.Value(i).I, Ptr: ptr.Value(i).String()}
+			k := newFilterKey(t, ing.Value(i).I, ptr.Value(i).String())
 			if after != nil && !after.less(k) {
 				continue
 			}
@@ -549,6 +606,9 @@ type getLogGroupFieldsOut struct {
 func (s *Server) getLogGroupFields(ctx context.Context, id Identity, in *getLogGroupFieldsIn) (any, error) {
 	group, err := groupParam(id, in.LogGroupName, in.LogGroupIdentifier)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkTimes(in.Time, "time", nil, ""); err != nil {
 		return nil, err
 	}
 	start, end := scan.MinTime, scan.MaxTime

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mailtrail/mailtrail/internal/store"
 )
@@ -137,15 +138,42 @@ func decodeOffsetToken(tok string) (int, error) {
 	return n, nil
 }
 
+func checkGroupClass(class string) error {
+	switch class {
+	case "", "STANDARD", "INFREQUENT_ACCESS", "DELIVERY":
+		return nil
+	}
+	return validation(class, "logGroupClass", "Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]")
+}
+
+// checkTags applies the model's tag constraints, naming the one broken
+// (lengths count characters, as the model's do), and AWS's reserved aws:
+// prefix. Keys are checked in order so the same input gets the same error.
 func checkTags(tags map[string]string, member string) error {
 	if len(tags) > 50 {
 		return validation("{...}", member, "Member must have length less than or equal to 50")
 	}
-	for k, v := range tags {
-		if len(k) < 1 || len(k) > 128 || !tagKeyRE.MatchString(k) {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := tags[k]
+		switch n := utf8.RuneCountInString(k); {
+		case n < 1:
+			return validation(k, member+".key", "Member must have length greater than or equal to 1")
+		case n > 128:
+			return validation(k, member+".key", "Member must have length less than or equal to 128")
+		case !tagKeyRE.MatchString(k):
 			return validation(k, member+".key", `Member must satisfy regular expression pattern: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$`)
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			return invalidParam("Tag key %q: keys beginning with aws: are reserved for AWS use.", k)
 		}
-		if len(v) > 256 || !tagValueRE.MatchString(v) {
+		if utf8.RuneCountInString(v) > 256 {
+			return validation(v, member+".value", "Member must have length less than or equal to 256")
+		}
+		if !tagValueRE.MatchString(v) {
 			return validation(v, member+".value", `Member must satisfy regular expression pattern: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
 		}
 	}
@@ -164,10 +192,8 @@ func (s *Server) createLogGroup(ctx context.Context, id Identity, in *createLogG
 	if err := checkGroupName(in.LogGroupName, "logGroupName"); err != nil {
 		return nil, err
 	}
-	switch in.LogGroupClass {
-	case "", "STANDARD", "INFREQUENT_ACCESS", "DELIVERY":
-	default:
-		return nil, validation(in.LogGroupClass, "logGroupClass", "Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]")
+	if err := checkGroupClass(in.LogGroupClass); err != nil {
+		return nil, err
 	}
 	if err := checkTags(in.Tags, "tags"); err != nil {
 		return nil, err
@@ -223,6 +249,17 @@ func (s *Server) describeLogGroups(ctx context.Context, id Identity, in *describ
 	if len(in.LogGroupIdentifiers) > 50 {
 		return nil, validation("[...]", "logGroupIdentifiers", "Member must have length less than or equal to 50")
 	}
+	if in.LogGroupNamePrefix != "" {
+		if err := checkGroupName(in.LogGroupNamePrefix, "logGroupNamePrefix"); err != nil {
+			return nil, err
+		}
+	}
+	if in.LogGroupNamePattern != "" && (len(in.LogGroupNamePattern) > 512 || !groupNameRE.MatchString(in.LogGroupNamePattern)) {
+		return nil, validation(in.LogGroupNamePattern, "logGroupNamePattern", `Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]*`)
+	}
+	if err := checkGroupClass(in.LogGroupClass); err != nil {
+		return nil, err
+	}
 	limit, err := checkLimit(in.Limit, 50, 50)
 	if err != nil {
 		return nil, err
@@ -231,6 +268,12 @@ func (s *Server) describeLogGroups(ctx context.Context, id Identity, in *describ
 	if in.NextToken != "" {
 		if after, err = decodeToken(in.NextToken); err != nil {
 			return nil, err
+		}
+		// The token is the last name of the previous page: anything else
+		// (a token of another operation, a typo) would page silently from
+		// a made-up place.
+		if checkGroupName(after, "nextToken") != nil {
+			return nil, invalidParam("The specified nextToken is invalid.")
 		}
 	}
 	groups, err := s.Store.DescribeLogGroups(id.Account, in.LogGroupNamePrefix)
@@ -242,6 +285,10 @@ func (s *Server) describeLogGroups(ctx context.Context, id Identity, in *describ
 		want = map[string]bool{}
 		for _, ident := range in.LogGroupIdentifiers {
 			name, err := groupFromIdentifier(id, ident)
+			var ae *APIError
+			if errors.As(err, &ae) && ae.Code == "ResourceNotFoundException" {
+				continue // another account's group: not found, like a missing name
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -240,7 +240,7 @@ func (s *Server) newTailSession(id Identity, in *startLiveTailIn) (*tailSession,
 	if in.LogEventFilterPattern != nil && *in.LogEventFilterPattern != "" {
 		p, err := filterpattern.Compile(*in.LogEventFilterPattern)
 		if err != nil {
-			return nil, invalidParam("Invalid filter pattern: %v", err)
+			return nil, badPattern(err)
 		}
 		sess.pattern = p
 	}

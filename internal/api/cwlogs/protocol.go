@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mailtrail/mailtrail/internal/api/awsjson"
+	"github.com/mailtrail/mailtrail/internal/filterpattern"
 )
 
 // TargetPrefix is the X-Amz-Target prefix of CloudWatch Logs operations.
@@ -38,6 +39,35 @@ func notFound(format string, args ...any) *APIError {
 // validation builds AWS's constraint-violation message.
 func validation(value any, member, constraint string) *APIError {
 	return invalidParam("1 validation error detected: Value '%v' at '%s' failed to satisfy constraint: %s", value, member, constraint)
+}
+
+// notNull is AWS's message for a required member that is absent.
+func notNull(member string) *APIError {
+	return invalidParam("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
+}
+
+// checkTimes rejects negative epoch times: every Timestamp member of the
+// model has min 0, and AWS answers a negative one (a start time computed
+// by subtracting from 0, milliseconds taken for seconds...) with this
+// validation error rather than an empty page.
+func checkTimes(a *int64, aName string, b *int64, bName string) error {
+	if a != nil && *a < 0 {
+		return validation(*a, aName, "Member must have value greater than or equal to 0")
+	}
+	if b != nil && *b < 0 {
+		return validation(*b, bName, "Member must have value greater than or equal to 0")
+	}
+	return nil
+}
+
+// badPattern words a filter-pattern syntax error, keeping the character
+// position the user needs to find it.
+func badPattern(err error) *APIError {
+	var pe *filterpattern.Error
+	if errors.As(err, &pe) {
+		return invalidParam("Invalid filter pattern at character %d: %s", pe.Char(), pe.Msg)
+	}
+	return invalidParam("Invalid filter pattern: %v", err)
 }
 
 // Identity is the authenticated caller.

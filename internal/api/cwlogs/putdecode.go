@@ -56,6 +56,11 @@ func decodePutLogEvents(body []byte, in *putLogEventsIn) error {
 			if l.Kind != scan.LeafNull && l.Kind != scan.LeafEmptyArray {
 				typeErr("logEvents", "a list of log events")
 			}
+			// As encoding/json: [] is an empty list, null none at all.
+			in.LogEvents = nil
+			if l.Kind == scan.LeafEmptyArray {
+				in.LogEvents = []inputEvent{}
+			}
 			return
 		}
 		rest, ok := bytes.CutPrefix(path, []byte("logEvents."))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailtrail/mailtrail/internal/api/awsjson"
 	"github.com/mailtrail/mailtrail/internal/query"
+	"github.com/mailtrail/mailtrail/internal/scan"
 )
 
 const (
@@ -151,6 +152,9 @@ func (s *Server) startQuery(ctx context.Context, id Identity, in *startQueryIn) 
 	if in.EndTime == nil {
 		return nil, invalidParam("1 validation error detected: Value null at 'endTime' failed to satisfy constraint: Member must not be null")
 	}
+	if err := checkTimes(in.StartTime, "startTime", in.EndTime, "endTime"); err != nil {
+		return nil, err
+	}
 	if *in.EndTime < *in.StartTime {
 		return nil, invalidParam("End time should not be before the start time")
 	}
@@ -169,8 +173,10 @@ func (s *Server) startQuery(ctx context.Context, id Identity, in *startQueryIn) 
 	if err != nil {
 		return nil, err
 	}
-	// StartQuery times are epoch seconds, both ends inclusive.
-	start, end := *in.StartTime*1000, *in.EndTime*1000+999
+	// StartQuery times are epoch seconds, both ends inclusive. Seconds
+	// past what milliseconds can hold are the end of time, not an overflow.
+	const maxSeconds = scan.MaxTime/1000 - 1
+	start, end := min(*in.StartTime, maxSeconds)*1000, min(*in.EndTime, maxSeconds)*1000+999
 	if src := q.Source; src != nil {
 		if src.HasStart {
 			start = src.Start
@@ -385,6 +391,9 @@ type getQueryResultsOut struct {
 }
 
 func (s *Server) getQueryResults(ctx context.Context, id Identity, in *getQueryResultsIn) (any, error) {
+	if in.QueryID == "" {
+		return nil, notNull("queryId")
+	}
 	q := s.queries.get(id.Account, in.QueryID)
 	if q == nil {
 		return nil, notFound("Query does not exist.")
@@ -396,7 +405,12 @@ func (s *Server) getQueryResults(ctx context.Context, id Identity, in *getQueryR
 			if *in.MaxItems < 0 || *in.MaxItems > 10000 {
 				return nil, validation(*in.MaxItems, "maxItems", "Member must have value between 0 and 10000")
 			}
-			max = *in.MaxItems
+			// 0 is allowed by the model, but a page of 0 rows with a
+			// token to the same place would loop a client forever: it
+			// gets the default page size instead.
+			if *in.MaxItems > 0 {
+				max = *in.MaxItems
+			}
 		}
 		if in.NextToken != "" {
 			var err error
@@ -455,6 +469,9 @@ type queryIDIn struct {
 }
 
 func (s *Server) stopQuery(ctx context.Context, id Identity, in *queryIDIn) (any, error) {
+	if in.QueryID == "" {
+		return nil, notNull("queryId")
+	}
 	q := s.queries.get(id.Account, in.QueryID)
 	if q == nil {
 		return nil, notFound("Query does not exist.")

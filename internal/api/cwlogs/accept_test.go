@@ -1,0 +1,233 @@
+package cwlogs
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The defects below were found by driving `mailtrail serve` with the AWS
+// CLI v2 as a user would; each case is the request that went wrong and the
+// answer AWS's model (or AWS itself) gives.
+
+func TestValidationErrors(t *testing.T) {
+	s := newTestServer(t)
+	setup(t, s)
+	start, end := testNow.Add(-time.Hour).Unix(), testNow.Unix()
+	grp := func(extra map[string]any) map[string]any {
+		m := map[string]any{"logGroupName": "/g"}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	// A token that decodes (base64 of arbitrary bytes) but that no page
+	// ever handed out.
+	garbage := "garbage"
+	cases := []struct {
+		name, op string
+		body     any
+		code     string
+		msg      string
+	}{
+		// Timestamp members have min 0 in the model.
+		{"put negative timestamp", "PutLogEvents", map[string]any{"logGroupName": "/g", "logStreamName": "s", "logEvents": []any{map[string]any{"timestamp": -1, "message": "m"}}},
+			"InvalidParameterException", "1 validation error detected: Value '-1' at 'logEvents.1.member.timestamp' failed to satisfy constraint: Member must have value greater than or equal to 0"},
+		{"put no logEvents", "PutLogEvents", map[string]any{"logGroupName": "/g", "logStreamName": "s"},
+			"InvalidParameterException", "Value null at 'logEvents' failed to satisfy constraint: Member must not be null"},
+		{"put empty logEvents", "PutLogEvents", map[string]any{"logGroupName": "/g", "logStreamName": "s", "logEvents": []any{}},
+			"InvalidParameterException", "Value '[]' at 'logEvents' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+		{"filter negative start", "FilterLogEvents", grp(map[string]any{"startTime": -5}),
+			"InvalidParameterException", "Value '-5' at 'startTime' failed to satisfy constraint: Member must have value greater than or equal to 0"},
+		{"filter negative end", "FilterLogEvents", grp(map[string]any{"endTime": -5}),
+			"InvalidParameterException", "Value '-5' at 'endTime' failed to satisfy constraint: Member must have value greater than or equal to 0"},
+		{"get negative start", "GetLogEvents", grp(map[string]any{"logStreamName": "s", "startTime": -5}),
+			"InvalidParameterException", "Value '-5' at 'startTime' failed"},
+		{"fields negative time", "GetLogGroupFields", grp(map[string]any{"time": -5}),
+			"InvalidParameterException", "Value '-5' at 'time' failed"},
+		{"query negative start", "StartQuery", grp(map[string]any{"startTime": -5, "endTime": end, "queryString": "fields @message"}),
+			"InvalidParameterException", "Value '-5' at 'startTime' failed"},
+		// A filter pattern error says where, once.
+		{"filter pattern position", "FilterLogEvents", grp(map[string]any{"filterPattern": "{ $.x = "}),
+			"InvalidParameterException", "Invalid filter pattern at character 8: "},
+		// Required members.
+		{"results no queryId", "GetQueryResults", map[string]any{},
+			"InvalidParameterException", "Value null at 'queryId' failed to satisfy constraint: Member must not be null"},
+		{"stop no queryId", "StopQuery", map[string]any{},
+			"InvalidParameterException", "Value null at 'queryId' failed to satisfy constraint: Member must not be null"},
+		// DescribeLogGroups checks its filters as the model does.
+		{"groups class", "DescribeLogGroups", map[string]any{"logGroupClass": "BAD"},
+			"InvalidParameterException", "Value 'BAD' at 'logGroupClass' failed to satisfy constraint: Member must satisfy enum value set"},
+		{"groups prefix", "DescribeLogGroups", map[string]any{"logGroupNamePrefix": "bad name"},
+			"InvalidParameterException", "Value 'bad name' at 'logGroupNamePrefix' failed to satisfy constraint: Member must satisfy regular expression pattern"},
+		{"groups pattern", "DescribeLogGroups", map[string]any{"logGroupNamePattern": "a*"},
+			"InvalidParameterException", "at 'logGroupNamePattern' failed to satisfy constraint"},
+		// Tokens no page handed out are refused, not paged from.
+		{"groups garbage token", "DescribeLogGroups", map[string]any{"nextToken": garbage},
+			"InvalidParameterException", "The specified nextToken is invalid."},
+		{"definitions garbage token", "DescribeQueryDefinitions", map[string]any{"nextToken": garbage},
+			"InvalidParameterException", "The specified nextToken is invalid."},
+		{"definitions name token", "DescribeQueryDefinitions", map[string]any{"nextToken": base64.RawURLEncoding.EncodeToString([]byte("name"))},
+			"InvalidParameterException", "The specified nextToken is invalid."},
+		{"filter token without pointer", "FilterLogEvents", grp(map[string]any{"nextToken": base64.RawURLEncoding.EncodeToString([]byte(`{"t":1}`))}),
+			"InvalidParameterException", "The specified nextToken is invalid."},
+		// Tag constraints name the constraint broken.
+		{"tag value length", "TagLogGroup", grp(map[string]any{"tags": map[string]string{"k": strings.Repeat("v", 257)}}),
+			"InvalidParameterException", "at 'tags.value' failed to satisfy constraint: Member must have length less than or equal to 256"},
+		{"tag key length", "TagLogGroup", grp(map[string]any{"tags": map[string]string{strings.Repeat("k", 129): "v"}}),
+			"InvalidParameterException", "at 'tags.key' failed to satisfy constraint: Member must have length less than or equal to 128"},
+		{"tag key charset", "TagLogGroup", grp(map[string]any{"tags": map[string]string{"bad!": "v"}}),
+			"InvalidParameterException", "at 'tags.key' failed to satisfy constraint: Member must satisfy regular expression pattern"},
+		{"tag key reserved", "TagLogGroup", grp(map[string]any{"tags": map[string]string{"aws:x": "v"}}),
+			"InvalidParameterException", "reserved for AWS use"},
+		{"create tag reserved", "CreateLogGroup", map[string]any{"logGroupName": "/t", "tags": map[string]string{"AWS:cost": "v"}},
+			"InvalidParameterException", "reserved for AWS use"},
+		// Unchanged answers next to the new ones.
+		{"query reversed", "StartQuery", grp(map[string]any{"startTime": end, "endTime": start, "queryString": "fields @message"}),
+			"InvalidParameterException", "End time should not be before the start time"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantErr(t, s, c.op, c.body, c.code, c.msg)
+		})
+	}
+}
+
+// FilterLogEvents returns events of equal timestamp and ingestion time in
+// the order they were put (AWS: "timestamp, then ingestion time, then
+// request order"), across page boundaries too. The store's pointers do not
+// sort as text in that order past the first few events.
+func TestFilterLogEventsRequestOrder(t *testing.T) {
+	s := newTestServer(t)
+	setup(t, s)
+	var evs []any
+	var want []string
+	for i := 0; i < 300; i++ {
+		msg := fmt.Sprintf("m%03d", i)
+		want = append(want, msg)
+		evs = append(evs, ev(testNow.Add(-time.Hour+time.Duration(i/7)*time.Millisecond), msg))
+	}
+	mustOK(t, s, "PutLogEvents", map[string]any{"logGroupName": "/g", "logStreamName": "s", "logEvents": evs})
+	for _, limit := range []int{10000, 7, 4, 1} {
+		var got []string
+		req := map[string]any{"logGroupName": "/g", "limit": limit}
+		for pages := 0; ; pages++ {
+			if pages > 400 {
+				t.Fatalf("limit %d: paging does not end", limit)
+			}
+			out := mustOK(t, s, "FilterLogEvents", req)
+			for _, e := range out["events"].([]any) {
+				got = append(got, e.(map[string]any)["message"].(string))
+			}
+			tok, ok := out["nextToken"]
+			if !ok {
+				break
+			}
+			req["nextToken"] = tok
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("limit %d: order\n got %v\nwant %v", limit, got, want)
+		}
+	}
+}
+
+func TestPtrSeq(t *testing.T) {
+	for _, c := range []struct {
+		ptr  string
+		want uint64
+	}{
+		{"", 0},
+		{"garbage!", 0},
+		{base64.RawURLEncoding.EncodeToString([]byte{1, 2, 3}), 3},
+		{base64.RawURLEncoding.EncodeToString([]byte{1, 2, 0x96, 0x01}), 150},
+		{base64.RawURLEncoding.EncodeToString([]byte{1, 2, 3, 4}), 0}, // trailing byte
+		{base64.RawURLEncoding.EncodeToString([]byte{1, 2}), 0},       // no sequence
+		{strings.Repeat("A", 100), 0},
+	} {
+		if got := ptrSeq(c.ptr); got != c.want {
+			t.Errorf("ptrSeq(%q) = %d, want %d", c.ptr, got, c.want)
+		}
+	}
+}
+
+// GetQueryResults with maxItems 0 used to answer no rows and a token to
+// the same place, so a client paging until the token is gone never ended.
+func TestQueryResultsMaxItemsZeroEnds(t *testing.T) {
+	s := newTestServer(t)
+	setup(t, s)
+	var evs []any
+	for i := 0; i < 5; i++ {
+		evs = append(evs, ev(testNow.Add(-time.Minute+time.Duration(i)*time.Second), fmt.Sprint("m", i)))
+	}
+	mustOK(t, s, "PutLogEvents", map[string]any{"logGroupName": "/g", "logStreamName": "s", "logEvents": evs})
+	qid := mustOK(t, s, "StartQuery", map[string]any{"logGroupName": "/g", "startTime": testNow.Add(-time.Hour).Unix(), "endTime": testNow.Unix(), "queryString": "fields @message"})["queryId"]
+	waitComplete(t, s, qid.(string))
+	for _, maxItems := range []int{0, 1, 2, 5} {
+		req := map[string]any{"queryId": qid, "maxItems": maxItems}
+		rows := 0
+		for pages := 0; ; pages++ {
+			if pages > 10 {
+				t.Fatalf("maxItems %d: paging does not end", maxItems)
+			}
+			out := mustOK(t, s, "GetQueryResults", req)
+			rows += len(out["results"].([]any))
+			tok, ok := out["nextToken"]
+			if !ok {
+				break
+			}
+			req["nextToken"] = tok
+		}
+		if rows != 5 {
+			t.Errorf("maxItems %d: %d rows, want 5", maxItems, rows)
+		}
+	}
+}
+
+// Paging with the tokens handed out still works where garbage is refused.
+func TestDescribePagingTokens(t *testing.T) {
+	s := newTestServer(t)
+	for i := 0; i < 5; i++ {
+		mustOK(t, s, "CreateLogGroup", map[string]any{"logGroupName": fmt.Sprintf("/p/%d", i)})
+		mustOK(t, s, "PutQueryDefinition", map[string]any{"name": fmt.Sprintf("d%d", i), "queryString": "fields @message"})
+	}
+	for _, c := range []struct{ op, list, limitName string }{
+		{"DescribeLogGroups", "logGroups", "limit"},
+		{"DescribeQueryDefinitions", "queryDefinitions", "maxResults"},
+	} {
+		req := map[string]any{c.limitName: 2}
+		n := 0
+		for pages := 0; ; pages++ {
+			if pages > 5 {
+				t.Fatalf("%s: paging does not end", c.op)
+			}
+			out := mustOK(t, s, c.op, req)
+			n += len(out[c.list].([]any))
+			tok, ok := out["nextToken"]
+			if !ok {
+				break
+			}
+			req["nextToken"] = tok
+		}
+		if n != 5 {
+			t.Errorf("%s: %d items over the pages, want 5", c.op, n)
+		}
+	}
+}
+
+// DescribeLogGroups treats another account's ARN among logGroupIdentifiers
+// as it treats a name that does not exist: not listed. It used to fail the
+// whole call with ResourceNotFoundException.
+func TestDescribeLogGroupsOtherAccountIdentifier(t *testing.T) {
+	s := newTestServer(t)
+	mustOK(t, s, "CreateLogGroup", map[string]any{"logGroupName": "/mine"})
+	out := mustOK(t, s, "DescribeLogGroups", map[string]any{"logGroupIdentifiers": []string{
+		"arn:aws:logs:us-east-1:" + s.DefaultAccount + ":log-group:/mine",
+		"arn:aws:logs:us-east-1:999999999999:log-group:/mine",
+		"/nope",
+	}})
+	if gs := out["logGroups"].([]any); len(gs) != 1 || gs[0].(map[string]any)["logGroupName"] != "/mine" {
+		t.Errorf("groups: %v", out)
+	}
+}
