@@ -40,6 +40,7 @@ func liveTailEnv(t *testing.T, key, secret string, events int) []string {
 		"AWS_DATA_PATH="+dataPath,
 		fmt.Sprintf("MAILTRAIL_TAIL_EVENTS=%d", events),
 		"MAILTRAIL_TAIL_SECONDS=30",
+		"PYTHONDONTWRITEBYTECODE=1", // no __pycache__ in testdata
 	)
 }
 

@@ -201,9 +201,11 @@ func TestAWSCLI(t *testing.T) {
 	var filtered struct {
 		Events []struct{ Message string } `json:"events"`
 	}
-	a.ok(&filtered, "logs", "filter-log-events", "--log-group-name", group, "--filter-pattern", "{ $.auth_successful IS FALSE }")
-	if len(filtered.Events) != 3 {
-		t.Fatalf("filter-log-events IS FALSE: %d events, want 3", len(filtered.Events))
+	// One event a page: the CLI follows nextToken to the end (and aborts
+	// if a token comes back twice).
+	a.ok(&filtered, "logs", "filter-log-events", "--log-group-name", group, "--filter-pattern", "{ $.auth_successful IS FALSE }", "--page-size", "1")
+	if len(filtered.Events) != 3 || filtered.Events[0].Message != events[2].Msg || filtered.Events[2].Message != events[8].Msg {
+		t.Fatalf("filter-log-events IS FALSE by pages of 1: %d events, want events 2, 3, 8: %+v", len(filtered.Events), filtered.Events)
 	}
 	a.ok(&filtered, "logs", "filter-log-events", "--log-group-name", group, "--filter-pattern", `"qq.com"`)
 	if len(filtered.Events) != 2 {
@@ -264,8 +266,8 @@ func TestAWSCLI(t *testing.T) {
 	var dq struct {
 		Queries []struct{ QueryString, Status string } `json:"queries"`
 	}
-	a.ok(&dq, "logs", "describe-queries", "--log-group-name", group)
-	if len(dq.Queries) < 5 || !strings.HasPrefix(dq.Queries[0].QueryString, `SOURCE "`+group+`" START=`) {
+	a.ok(&dq, "logs", "describe-queries", "--log-group-name", group, "--page-size", "2")
+	if len(dq.Queries) != 5 || !strings.HasPrefix(dq.Queries[0].QueryString, `SOURCE "`+group+`" START=`) {
 		t.Errorf("describe-queries: %+v", dq)
 	}
 
