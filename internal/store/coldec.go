@@ -354,6 +354,17 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 			}
 			break
 		}
+		if sub != nil && present == nil && mode != intMinusTS && len(sub.rows) > 0 {
+			// A few rows of a full column (@ptr's sequence numbers, lazy
+			// loads): no per-row position lookup.
+			at = intsAt(b, at, mode == intDelta, sub.rows, sub.pos, col.Ints)
+			if at < 0 {
+				r.fail("bad varint")
+			} else {
+				r.i = at
+			}
+			break
+		}
 		for i := 0; i < n; i++ {
 			var u uint64
 			if at < len(b) && b[at] < 0x80 {
@@ -435,7 +446,7 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 		// values are skipped now and read once the codes are known.
 		dictAt := r.i
 		if venc == encIPv4 && r.err == nil {
-			col.DictIPv4 = ipv4Numbers(r.b[r.i:], int(nd))
+			col.DictIPv4 = ipv4NumbersIn(ar, r.b[r.i:], int(nd))
 		}
 		if sub == nil {
 			col.Dict = readStrings(r, venc, int(nd))
@@ -593,7 +604,7 @@ func decodeDictPresent(ar *colArena, r *chunkReader, col *scan.Column, full scan
 		return nil, r.err
 	}
 	if venc == encIPv4 && r.err == nil {
-		col.DictIPv4 = ipv4Numbers(r.b[r.i:], int(nd))
+		col.DictIPv4 = ipv4NumbersIn(ar, r.b[r.i:], int(nd))
 	}
 	col.Dict = readStrings(r, venc, int(nd))
 	w := r.byte1()
@@ -721,6 +732,45 @@ func decodeDeltas(b []byte, at int, out []int64) int {
 	return at
 }
 
+// intsAt decodes the zig-zag varints (plain, or deltas when delta) of an
+// int column present at every row from b[at:], storing the value of stored
+// row rows[k] at out[pos[rows[k]]]. It stops after the last of rows (the
+// chunk's checksum already vouched for the rest) and returns len(b), or
+// -1 on a bad varint. rows is ascending and not empty.
+func intsAt(b []byte, at int, delta bool, rows []int, pos []int32, out []int64) int {
+	prev := int64(0)
+	k, next := 0, rows[0]
+	for i := 0; ; i++ {
+		var u uint64
+		if at < len(b) && b[at] < 0x80 {
+			u = uint64(b[at])
+			at++
+		} else if at+1 < len(b) && b[at+1] < 0x80 {
+			u = uint64(b[at]&0x7f) | uint64(b[at+1])<<7
+			at += 2
+		} else {
+			x, n := binary.Uvarint(b[min(at, len(b)):])
+			if n <= 0 {
+				return -1
+			}
+			u = x
+			at += n
+		}
+		v := int64(u>>1) ^ -int64(u&1)
+		if delta {
+			v += prev
+			prev = v
+		}
+		if i == next {
+			out[pos[next]] = v
+			if k++; k == len(rows) {
+				return len(b)
+			}
+			next = rows[k]
+		}
+	}
+}
+
 // decodeDictSubset decodes a dictionary chunk (r just after the presence
 // bitmap full, nil when every row is present; n values) over the rows of
 // sub only: codes are fixed-width, so each kept row's code is found by its
@@ -755,7 +805,7 @@ func decodeDictSubset(ar *colArena, r *chunkReader, col *scan.Column, full scan.
 	}
 	var rank []int32 // present rows before word k of full
 	if full != nil {
-		rank = make([]int32, len(full))
+		rank = ar.int32s(len(full))[:len(full)] // every element is written
 		c := int32(0)
 		for k, x := range full {
 			rank[k] = c
@@ -786,7 +836,7 @@ func decodeDictSubset(ar *colArena, r *chunkReader, col *scan.Column, full scan.
 	col.Dict = make([]string, nd)
 	dr := &chunkReader{b: r.b, i: dictAt}
 	if venc == encIPv4 {
-		col.DictIPv4 = ipv4Numbers(r.b[dictAt:], int(nd))
+		col.DictIPv4 = ipv4NumbersIn(ar, r.b[dictAt:], int(nd))
 	}
 	readStringsTo(dr, venc, int(nd), func(k int) bool { return used[k] }, func(k int, s string) { col.Dict[k] = s })
 	if dr.err != nil {
@@ -795,21 +845,25 @@ func decodeDictSubset(ar *colArena, r *chunkReader, col *scan.Column, full scan.
 	return col, nil
 }
 
-// readStringsTo builds only the values for which wanted(i) is true.
+// readStringsTo builds only the values for which wanted(i) is true, all
+// in one allocation that the strings alias; with set nil it only skips the
+// values.
 func readStringsTo(r *chunkReader, enc byte, n int, wanted func(int) bool, set func(int, string)) {
 	switch enc {
 	case encIPv4:
 		b := r.bytes(uint64(n) * 4)
-		if r.err != nil {
+		if r.err != nil || set == nil {
 			return
 		}
-		// One allocation for all the wanted values; the strings alias it.
-		var buf []byte
+		cnt := 0
 		for i := 0; i < n; i++ {
 			if wanted(i) {
-				if buf == nil {
-					buf = make([]byte, 0, 15*(n-i))
-				}
+				cnt++
+			}
+		}
+		buf := make([]byte, 0, 15*cnt)
+		for i := 0; i < n; i++ {
+			if wanted(i) {
 				start := len(buf)
 				buf = appendIPv4(buf, b[4*i:4*i+4])
 				set(i, unsafe.String(&buf[start], len(buf)-start))
@@ -817,13 +871,21 @@ func readStringsTo(r *chunkReader, enc byte, n int, wanted func(int) bool, set f
 		}
 	case encUUID:
 		b := r.bytes(uint64(n) * 16)
-		if r.err != nil {
+		if r.err != nil || set == nil {
 			return
 		}
-		var buf [36]byte
+		cnt := 0
 		for i := 0; i < n; i++ {
 			if wanted(i) {
-				set(i, string(appendUUIDText(buf[:0], b[16*i:])))
+				cnt++
+			}
+		}
+		buf := make([]byte, 0, 36*cnt)
+		for i := 0; i < n; i++ {
+			if wanted(i) {
+				start := len(buf)
+				buf = appendUUIDText(buf, b[16*i:])
+				set(i, unsafe.String(&buf[start], 36))
 			}
 		}
 	case encStr:
@@ -831,24 +893,42 @@ func readStringsTo(r *chunkReader, enc byte, n int, wanted func(int) bool, set f
 			r.fail("string count %d exceeds chunk", n)
 			return
 		}
-		lens := make([]uint64, n)
+		// The lengths come first, then the bytes: a first walk checks
+		// and sums the lengths, later ones (over lengths known to be
+		// good) find the wanted values, so no array of n lengths.
+		lensAt := r.i
 		total := uint64(0)
-		for i := range lens {
-			lens[i] = r.uvarint()
-			if lens[i] > uint64(len(r.b)) {
-				r.fail("string length %d exceeds chunk", lens[i])
+		for i := 0; i < n; i++ {
+			l := r.uvarint()
+			if r.err != nil {
 				return
 			}
-			total += lens[i]
+			if l > uint64(len(r.b)) {
+				r.fail("string length %d exceeds chunk", l)
+				return
+			}
+			total += l
 		}
 		b := r.bytes(total)
-		if r.err != nil {
+		if r.err != nil || set == nil {
 			return
 		}
-		off := uint64(0)
-		for i, l := range lens {
+		size := 0
+		lr := chunkReader{b: r.b, i: lensAt}
+		for i := 0; i < n; i++ {
+			if l := int(lr.uvarint()); wanted(i) {
+				size += l
+			}
+		}
+		buf := make([]byte, 0, size)
+		lr.i = lensAt
+		off := 0
+		for i := 0; i < n; i++ {
+			l := int(lr.uvarint())
 			if wanted(i) {
-				set(i, string(b[off:off+l]))
+				start := len(buf)
+				buf = append(buf, b[off:off+l]...)
+				set(i, unsafe.String(unsafe.SliceData(buf[start:]), l))
 			}
 			off += l
 		}
@@ -1011,11 +1091,14 @@ func mergeRef(base, rest *scan.Column, eq []byte, n int, out func(int) int, nrow
 // ipv4Numbers returns the n 4-byte addresses at the start of b as numbers
 // (scan.Column.DictIPv4), or nil when b is too short (the string decoder
 // reports that).
-func ipv4Numbers(b []byte, n int) []uint32 {
+func ipv4Numbers(b []byte, n int) []uint32 { return ipv4NumbersIn(nil, b, n) }
+
+// ipv4NumbersIn is ipv4Numbers taking the array from ar.
+func ipv4NumbersIn(ar *colArena, b []byte, n int) []uint32 {
 	if uint64(n)*4 > uint64(len(b)) {
 		return nil
 	}
-	out := make([]uint32, n)
+	out := ar.fullCodes(n) // every element is written
 	for i := range out {
 		out[i] = binary.BigEndian.Uint32(b[4*i:])
 	}

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestDecodeSparseSubset decodes columns of every kind over sparse row
+// subsets, as a selective scan and its lazy loads do, and compares them
+// with the full decode at those rows: the hints' subset (output row k is
+// the k-th kept row) and a lazy load's subset (kept rows scattered over a
+// larger block of output rows). Arenas start dirty.
+func TestDecodeSparseSubset(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const rows = 3000
+	ts := make([]int64, rows)
+	for i := range ts {
+		ts[i] = 1746057600000 + int64(i)*300 + int64(rng.IntN(200))
+	}
+	type gen func(c *colData, i int)
+	kinds := map[string]gen{
+		"int small deltas": func(c *colData, i int) { c.addInt(int32(i), int64(5000+i)) },
+		"int plain":        func(c *colData, i int) { c.addInt(int32(i), int64(rng.IntN(300))-100) },
+		"int wide":         func(c *colData, i int) { c.addInt(int32(i), int64(rng.Uint64()>>rng.IntN(64))) },
+		"int near ts":      func(c *colData, i int) { c.addInt(int32(i), ts[i]+int64(rng.IntN(3))) },
+		"dict str":         func(c *colData, i int) { c.addStr(int32(i), fmt.Appendf(nil, "user%d", rng.IntN(200))) },
+		"dict ipv4": func(c *colData, i int) {
+			c.addStr(int32(i), fmt.Appendf(nil, "10.0.%d.%d", rng.IntN(4), rng.IntN(250)))
+		},
+		"dict uuid": func(c *colData, i int) {
+			c.addStr(int32(i), fmt.Appendf(nil, "7b0c3a52-1111-4222-8333-4444555566%02x", rng.IntN(150)))
+		},
+		"str": func(c *colData, i int) { c.addStr(int32(i), fmt.Appendf(nil, "free text %d %d", i, rng.Uint32())) },
+		"str empty": func(c *colData, i int) {
+			c.addStr(int32(i), fmt.Appendf(nil, "%.*s%d", rng.IntN(2)*3, "abc", i))
+		},
+	}
+	for name, g := range kinds {
+		for _, presence := range []float64{1, 0.7} {
+			var c colData
+			c.reset("x")
+			for i := 0; i < rows; i++ {
+				if rng.Float64() < presence {
+					g(&c, i)
+				}
+			}
+			p, _ := encodeColumn(nil, &c, rows, ts, &strScratch{})
+			full, err := decodeColumn(p, rows, ts, nil)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for _, density := range []float64{0.001, 0.01, 0.05, 0.3} {
+				keep := make([]bool, rows)
+				for i := range keep {
+					keep[i] = rng.Float64() < density
+				}
+				keep[rows-1] = density > 0.01 // the last row, or not
+				label := fmt.Sprintf("%s/presence=%v/density=%v", name, presence, density)
+				var ar colArena
+				dirty(&ar, rows)
+				// The hints' subset: output row k is the k-th kept row.
+				sub := newRowSubsetLazy(keep, nil)
+				got, err := decodeColumnIn(&ar, p, rows, ts, nil, sub)
+				if err != nil {
+					t.Fatalf("%s: %v", label, err)
+				}
+				for k, r := range sub.rows {
+					if g, w := got.Value(k), full.Value(r); g != w {
+						t.Fatalf("%s: kept row %d (row %d): %#v, want %#v", label, k, r, g, w)
+					}
+				}
+				// A lazy load's subset: the kept rows go to every third
+				// output row.
+				ls := &rowSubset{n: 3 * len(sub.rows), nrows: rows, pos: make([]int32, rows), rows: sub.rows}
+				fillMinus1(ls.pos)
+				for k, r := range sub.rows {
+					ls.pos[r] = int32(3 * k)
+				}
+				dirty(&ar, rows)
+				got, err = decodeColumnIn(&ar, p, rows, ts, nil, ls)
+				if err != nil {
+					t.Fatalf("%s (lazy): %v", label, err)
+				}
+				for k, r := range sub.rows {
+					if g, w := got.Value(3*k), full.Value(r); g != w {
+						t.Fatalf("%s (lazy): row %d: %#v, want %#v", label, r, g, w)
+					}
+				}
+			}
+		}
+	}
+}
+
+// dirty fills an arena's memory with garbage and resets it, as a previous
+// block would leave it.
+func dirty(ar *colArena, rows int) {
+	ar.reset()
+	for _, x := range [][]int64{ar.fullInts(4 * rows)} {
+		for i := range x {
+			x[i] = -3
+		}
+	}
+	for i := range ar.fullCodes(4 * rows) {
+		ar.u32.buf[i] = ^uint32(0)
+	}
+	for i := range ar.int32s(4 * rows)[:4*rows] {
+		ar.i32.buf[i] = -5
+	}
+	ar.reset()
+}
