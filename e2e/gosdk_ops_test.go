@@ -150,6 +150,15 @@ func TestGoSDKOperations(t *testing.T) {
 		t.Errorf("DescribeLogGroups: arn %q logGroupArn %q creationTime %d retention %v",
 			aws.ToString(thisGroup.Arn), aws.ToString(thisGroup.LogGroupArn), aws.ToInt64(thisGroup.CreationTime), thisGroup.RetentionInDays)
 	}
+	// A pattern is a substring match; identifiers name groups exactly.
+	byPattern := must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePattern: aws.String("ops/")}))(t, "DescribeLogGroups pattern")
+	if len(byPattern.LogGroups) != 2 || aws.ToString(byPattern.LogGroups[0].LogGroupName) != group+"/a" || aws.ToString(byPattern.LogGroups[1].LogGroupName) != group+"/b" {
+		t.Errorf("DescribeLogGroups pattern ops/: %+v, want %s/a and /b", byPattern.LogGroups, group)
+	}
+	byID := must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupIdentifiers: []string{group + "/b", groupARN}}))(t, "DescribeLogGroups identifiers")
+	if len(byID.LogGroups) != 2 || aws.ToString(byID.LogGroups[0].LogGroupName) != group || aws.ToString(byID.LogGroups[1].LogGroupName) != group+"/b" {
+		t.Errorf("DescribeLogGroups identifiers: %+v, want %s and %s/b", byID.LogGroups, group, group)
+	}
 	if _, err := c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/a"), LogGroupNamePattern: aws.String("b")}); !isErr[*types.InvalidParameterException](err) {
 		t.Errorf("DescribeLogGroups with prefix and pattern: %v, want InvalidParameterException", err)
 	}
@@ -326,6 +335,12 @@ func TestGoSDKOperations(t *testing.T) {
 	if got := resultRows(res.Results); len(got) != 2 || got[0]["c"] != "10" || got[1]["c"] != "26" {
 		t.Errorf("stats count by @logStream: %v, want org-1 10, org-2 26", got)
 	}
+	// StartQuery's limit caps the rows.
+	_, res = sdkQuery(t, c, &cwl.StartQueryInput{LogGroupName: aws.String(group), StartTime: aws.Int64(st), EndTime: aws.Int64(en), Limit: aws.Int32(4),
+		QueryString: aws.String(`fields n | filter kind = "tick" | sort n asc`)})
+	if got := resultRows(res.Results); len(got) != 4 || got[0]["n"] != "0" || got[3]["n"] != "3" {
+		t.Errorf("StartQuery limit 4: %v, want n 0..3", got)
+	}
 	if _, err := c.StartQuery(ctx, &cwl.StartQueryInput{LogGroupName: aws.String("/nope"), StartTime: aws.Int64(st), EndTime: aws.Int64(en), QueryString: aws.String("fields @message")}); !isErr[*types.ResourceNotFoundException](err) {
 		t.Errorf("StartQuery on a missing group: %v, want ResourceNotFoundException", err)
 	}
@@ -360,8 +375,8 @@ func TestGoSDKOperations(t *testing.T) {
 			break
 		}
 	}
-	if len(queries) != 3 {
-		t.Errorf("DescribeQueries on %s: %d queries, want 3 (%+v)", group, len(queries), queries)
+	if len(queries) != 4 {
+		t.Errorf("DescribeQueries on %s: %d queries, want 4 (%+v)", group, len(queries), queries)
 	}
 	for i, q := range queries {
 		if q.Status != types.QueryStatusComplete || !strings.HasPrefix(aws.ToString(q.QueryString), `SOURCE "`+group+`"`) || aws.ToString(q.LogGroupName) != group || aws.ToInt64(q.CreateTime) < now.Add(-time.Minute).UnixMilli() ||
@@ -461,6 +476,16 @@ func TestGoSDKOperations(t *testing.T) {
 	must(c.UntagResource(ctx, &cwl.UntagResourceInput{ResourceArn: aws.String(groupARN), TagKeys: []string{"team", "absent"}}))(t, "UntagResource")
 	if got := tags(); !reflect.DeepEqual(got, map[string]string{"env": "test"}) {
 		t.Errorf("tags after UntagResource team: %v", got)
+	}
+	many := map[string]string{}
+	for i := 0; i < 50; i++ {
+		many[fmt.Sprintf("k%02d", i)] = "v"
+	}
+	if _, err := c.TagResource(ctx, &cwl.TagResourceInput{ResourceArn: aws.String(groupARN), Tags: many}); !isErr[*types.TooManyTagsException](err) {
+		t.Errorf("TagResource to 51 tags: %v, want TooManyTagsException", err)
+	}
+	if got := tags(); !reflect.DeepEqual(got, map[string]string{"env": "test"}) {
+		t.Errorf("tags after a refused TagResource: %v", got)
 	}
 	if _, err := sdkClient(s, keyB, secretB).TagResource(ctx, &cwl.TagResourceInput{ResourceArn: aws.String(groupARN), Tags: map[string]string{"x": "y"}}); err == nil {
 		t.Errorf("TagResource on account A's group by account B succeeded")
@@ -578,4 +603,25 @@ func TestGoSDKStopQuery(t *testing.T) {
 		return
 	}
 	t.Fatal("every query ended before StopQuery reached the server")
+}
+
+// TestGoSDKQueryDefinitionClientToken checks PutQueryDefinition's
+// idempotency token. The SDK fills clientToken with a fresh UUID on every
+// call and sends the same one again when it retries after a network error;
+// AWS then answers with the definition the first call saved, so a retry
+// never saves a query twice.
+func TestGoSDKQueryDefinitionClientToken(t *testing.T) {
+	s := startServer(t, "")
+	ctx := context.Background()
+	c := sdkClient(s, keyA, secretA)
+	in := &cwl.PutQueryDefinitionInput{Name: aws.String("failed logins"), QueryString: aws.String("filter auth_successful = 0"),
+		ClientToken: aws.String("mailtrail-e2e-0123456789abcdef0123456789")}
+	once := must(c.PutQueryDefinition(ctx, in))(t, "PutQueryDefinition")
+	again := must(c.PutQueryDefinition(ctx, in))(t, "PutQueryDefinition with the same clientToken")
+	if aws.ToString(once.QueryDefinitionId) != aws.ToString(again.QueryDefinitionId) {
+		t.Errorf("PutQueryDefinition twice with one clientToken: ids %s and %s, want the first again", aws.ToString(once.QueryDefinitionId), aws.ToString(again.QueryDefinitionId))
+	}
+	if defs := must(c.DescribeQueryDefinitions(ctx, &cwl.DescribeQueryDefinitionsInput{}))(t, "DescribeQueryDefinitions"); len(defs.QueryDefinitions) != 1 {
+		t.Errorf("DescribeQueryDefinitions after a repeated clientToken: %d definitions, want 1", len(defs.QueryDefinitions))
+	}
 }
