@@ -341,6 +341,34 @@ func TestGoSDKOperations(t *testing.T) {
 	if got := resultRows(res.Results); len(got) != 4 || got[0]["n"] != "0" || got[3]["n"] != "3" {
 		t.Errorf("StartQuery limit 4: %v, want n 0..3", got)
 	}
+	// GetQueryResults by pages of 10 (maxItems, nextToken): the 25 rows in
+	// order, and the token ends.
+	qid, _ := sdkQuery(t, c, &cwl.StartQueryInput{LogGroupName: aws.String(group), StartTime: aws.Int64(st), EndTime: aws.Int64(en),
+		QueryString: aws.String(`fields n | filter kind = "tick" | sort n asc`)})
+	var paged []map[string]string
+	token = nil
+	for i := 0; ; i++ {
+		if i > 10 {
+			t.Fatal("GetQueryResults maxItems 10: nextToken never ends")
+		}
+		page := must(c.GetQueryResults(ctx, &cwl.GetQueryResultsInput{QueryId: aws.String(qid), MaxItems: aws.Int32(10), NextToken: token}))(t, "GetQueryResults page")
+		if len(page.Results) > 10 || page.Status != types.QueryStatusComplete {
+			t.Fatalf("GetQueryResults maxItems 10: %d rows, %s", len(page.Results), page.Status)
+		}
+		paged = append(paged, resultRows(page.Results)...)
+		if token = page.NextToken; token == nil {
+			break
+		}
+	}
+	for i, r := range paged {
+		if r["n"] != fmt.Sprint(i) {
+			t.Errorf("GetQueryResults by pages of 10: row %d is %v", i, r)
+			break
+		}
+	}
+	if len(paged) != 25 {
+		t.Errorf("GetQueryResults by pages of 10: %d rows, want 25", len(paged))
+	}
 	if _, err := c.StartQuery(ctx, &cwl.StartQueryInput{LogGroupName: aws.String("/nope"), StartTime: aws.Int64(st), EndTime: aws.Int64(en), QueryString: aws.String("fields @message")}); !isErr[*types.ResourceNotFoundException](err) {
 		t.Errorf("StartQuery on a missing group: %v, want ResourceNotFoundException", err)
 	}
@@ -375,8 +403,8 @@ func TestGoSDKOperations(t *testing.T) {
 			break
 		}
 	}
-	if len(queries) != 4 {
-		t.Errorf("DescribeQueries on %s: %d queries, want 4 (%+v)", group, len(queries), queries)
+	if len(queries) != 5 {
+		t.Errorf("DescribeQueries on %s: %d queries, want 5 (%+v)", group, len(queries), queries)
 	}
 	for i, q := range queries {
 		if q.Status != types.QueryStatusComplete || !strings.HasPrefix(aws.ToString(q.QueryString), `SOURCE "`+group+`"`) || aws.ToString(q.LogGroupName) != group || aws.ToInt64(q.CreateTime) < now.Add(-time.Minute).UnixMilli() ||
