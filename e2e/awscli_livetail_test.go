@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 )
 
 // liveTailEnv is the environment that gives Debian's AWS CLI 2.9.19 a
@@ -53,13 +57,30 @@ func TestAWSCLILiveTail(t *testing.T) {
 	a := cli{t, s, keyA, secretA}
 	group := "/aws/workmail/tail"
 	arn := "arn:aws:logs:us-east-1:" + accountA + ":log-group:" + group
-	a.ok(nil, "logs", "create-log-group", "--log-group-name", group)
-	a.ok(nil, "logs", "create-log-stream", "--log-group-name", group, "--log-stream-name", "org-1")
+	// Set up through the SDK: each CLI command costs a second of start-up.
+	ctx := context.Background()
+	c := sdkClient(s, keyA, secretA)
+	must(c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}))(t, "CreateLogGroup")
+	must(c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String("org-1")}))(t, "CreateLogStream")
+
+	// An error answer passes through the plugin to the CLI's own error
+	// report; run alongside the rest.
+	missing := exec.Command(awsCLI, "--endpoint-url", s.url(), "--output", "json", "--no-cli-pager",
+		"logs", "start-live-tail", "--log-group-identifiers", arn+"/none")
+	missing.Env = liveTailEnv(t, keyA, secretA, 1)
+	var missingOut []byte
+	missingDone := make(chan error, 1)
+	go func() {
+		var err error
+		missingOut, err = missing.CombinedOutput()
+		missingDone <- err
+	}()
 
 	pattern := `{ $.auth_successful IS FALSE }`
 	tail := exec.Command(awsCLI, "--endpoint-url", s.url(), "--output", "json", "--no-cli-pager",
 		"logs", "start-live-tail", "--log-group-identifiers", arn, "--log-event-filter-pattern", pattern)
-	tail.Env = liveTailEnv(t, keyA, secretA, 3)
+	ready := filepath.Join(t.TempDir(), "ready")
+	tail.Env = append(liveTailEnv(t, keyA, secretA, 3), "MAILTRAIL_TAIL_READY="+ready)
 	var out, errb strings.Builder
 	tail.Stdout, tail.Stderr = &out, &errb
 	if err := tail.Start(); err != nil {
@@ -74,17 +95,20 @@ func TestAWSCLILiveTail(t *testing.T) {
 		}
 	})
 	// Events put before the session starts are not tailed, and the CLI
-	// takes most of a second to start: wait for the server to log the
-	// session.
+	// takes most of a second to start: wait for the plugin to see
+	// sessionStart.
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(s.log(), "live tail started") {
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
 		select {
 		case err := <-done:
 			t.Fatalf("start-live-tail ended before its session started: %v\n%s%s", err, out.String(), errb.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no live tail session after 30 s; server log:\n%s", s.log())
+			t.Fatalf("no sessionStart after 30 s; server log:\n%s", s.log())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -159,12 +183,7 @@ func TestAWSCLILiveTail(t *testing.T) {
 		t.Errorf("tailed events:\n got %q\nwant %q", tailed, want)
 	}
 
-	// An error answer passes through the plugin to the CLI's own error.
-	cmd := exec.Command(awsCLI, "--endpoint-url", s.url(), "--output", "json", "--no-cli-pager",
-		"logs", "start-live-tail", "--log-group-identifiers", arn+"/none")
-	cmd.Env = liveTailEnv(t, keyA, secretA, 1)
-	msg, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(msg), "(ResourceNotFoundException)") {
-		t.Errorf("start-live-tail on a missing group: %v\n%s", err, msg)
+	if err := <-missingDone; err == nil || !strings.Contains(string(missingOut), "(ResourceNotFoundException)") {
+		t.Errorf("start-live-tail on a missing group: %v\n%s", err, missingOut)
 	}
 }

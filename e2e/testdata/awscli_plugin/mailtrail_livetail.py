@@ -19,7 +19,9 @@ formatter prints them:
 
 It stops after MAILTRAIL_TAIL_EVENTS log events (sessionResults entries,
 default 1) or MAILTRAIL_TAIL_SECONDS seconds (default 20), whichever comes
-first; a live tail otherwise lasts three hours. An exception event ending the
+first; a live tail otherwise lasts three hours. When MAILTRAIL_TAIL_READY
+names a file, the plugin creates it on sessionStart, so that a test knows
+when events it puts will be tailed. An exception event ending the
 session (SessionTimeoutException, SessionStreamingException) is raised by
 botocore's EventStream and reaches the CLI's error handling unchanged.
 
@@ -57,10 +59,13 @@ def _drain(parsed, **kwargs):
     timer = threading.Timer(seconds, expire)
     timer.daemon = True
     timer.start()
+    ready = os.environ.get("MAILTRAIL_TAIL_READY")
     events, seen = [], 0
     try:
         for event in stream:
             events.append(event)
+            if ready and "sessionStart" in event:
+                open(ready, "w").close()
             seen += len(event.get("sessionUpdate", {}).get("sessionResults", []))
             if seen >= want:
                 break
