@@ -316,13 +316,22 @@ func TestAWSCLI(t *testing.T) {
 	}
 	a.ok(&def, "logs", "put-query-definition", "--name", "failed logins", "--query-string", "filter auth_successful = 0")
 	var defs struct {
-		QueryDefinitions []struct{ Name, QueryDefinitionID string } `json:"queryDefinitions"`
+		QueryDefinitions []struct{ Name, QueryDefinitionID, QueryString string } `json:"queryDefinitions"`
 	}
 	a.ok(&defs, "logs", "describe-query-definitions")
-	if len(defs.QueryDefinitions) != 1 || defs.QueryDefinitions[0].Name != "failed logins" {
+	if len(defs.QueryDefinitions) != 1 || defs.QueryDefinitions[0].Name != "failed logins" ||
+		defs.QueryDefinitions[0].QueryDefinitionID != def.QueryDefinitionID || defs.QueryDefinitions[0].QueryString != "filter auth_successful = 0" {
 		t.Errorf("describe-query-definitions: %+v", defs)
 	}
-	a.ok(nil, "logs", "delete-query-definition", "--query-definition-id", def.QueryDefinitionID)
+	var deleted struct {
+		Success bool `json:"success"`
+	}
+	a.ok(&deleted, "logs", "delete-query-definition", "--query-definition-id", def.QueryDefinitionID)
+	defs.QueryDefinitions = nil
+	a.ok(&defs, "logs", "describe-query-definitions")
+	if !deleted.Success || len(defs.QueryDefinitions) != 0 {
+		t.Errorf("delete-query-definition: success %v, then %+v", deleted.Success, defs)
+	}
 
 	// Authentication and account isolation.
 	bad := cli{t, s, keyA, "wrong-secret"}
@@ -342,6 +351,7 @@ func TestAWSCLI(t *testing.T) {
 	}
 
 	a.ok(nil, "logs", "delete-log-stream", "--log-group-name", group, "--log-stream-name", "org-1")
+	a.fails("ResourceNotFoundException", "logs", "get-log-events", "--log-group-name", group, "--log-stream-name", "org-1")
 	a.ok(nil, "logs", "delete-log-group", "--log-group-name", group)
 	a.fails("ResourceNotFoundException", "logs", "delete-log-group", "--log-group-name", group)
 
