@@ -47,6 +47,21 @@ func (f *serveFlags) register(fs interface {
 }
 
 func (f *serveFlags) config(stderr io.Writer) (app.Config, error) {
+	// Out-of-range values used to be taken silently: a negative
+	// --max-queries refused every StartQuery with LimitExceededException,
+	// a negative age or future window meant no limit at all.
+	switch {
+	case f.maxAge < 0:
+		return app.Config{}, fmt.Errorf("--max-event-age %v: must be 0 (no limit) or positive", f.maxAge)
+	case f.maxFuture < 0:
+		return app.Config{}, fmt.Errorf("--max-event-future %v: must be 0 (no limit) or positive", f.maxFuture)
+	case f.maxQueries < 1:
+		return app.Config{}, fmt.Errorf("--max-queries %d: must be at least 1", f.maxQueries)
+	case f.queryMem < 0:
+		return app.Config{}, fmt.Errorf("--query-memory %d: must be a positive number of bytes (0 means the default, 1 GiB)", f.queryMem)
+	case f.region == "":
+		return app.Config{}, fmt.Errorf("--region is empty; ARNs need one (default us-east-1)")
+	}
 	cfg := app.Config{
 		DataDir:              f.data,
 		Addr:                 f.addr,
