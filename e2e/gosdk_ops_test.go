@@ -123,6 +123,19 @@ func TestGoSDKOperations(t *testing.T) {
 	if !isErr[*types.InvalidParameterException](err) {
 		t.Errorf("PutLogEvents out of order: %v, want InvalidParameterException", err)
 	}
+	// The batch limits: 10,000 events, 1,048,576 bytes (messages + 26 each).
+	tooMany := make([]types.InputLogEvent, 10001)
+	for i := range tooMany {
+		tooMany[i] = types.InputLogEvent{Timestamp: aws.Int64(now.UnixMilli()), Message: aws.String("x")}
+	}
+	if _, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("org-1"), LogEvents: tooMany}); !isErr[*types.InvalidParameterException](err) {
+		t.Errorf("PutLogEvents of 10,001 events: %v, want InvalidParameterException", err)
+	}
+	big := strings.Repeat("m", 1048576/2)
+	if _, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("org-1"), LogEvents: []types.InputLogEvent{
+		{Timestamp: aws.Int64(now.UnixMilli()), Message: aws.String(big)}, {Timestamp: aws.Int64(now.UnixMilli()), Message: aws.String(big)}}}); !isErr[*types.InvalidParameterException](err) {
+		t.Errorf("PutLogEvents of 1 MiB + 52 bytes: %v, want InvalidParameterException", err)
+	}
 	if _, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("nope"), LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(now.UnixMilli()), Message: aws.String("x")}}}); !isErr[*types.ResourceNotFoundException](err) {
 		t.Errorf("PutLogEvents to a missing stream: %v, want ResourceNotFoundException", err)
 	}
@@ -290,11 +303,15 @@ func TestGoSDKOperations(t *testing.T) {
 		{`{ $.n >= 20 }`, nil, 0, 6},
 		{`{ $.n >= 20 }`, []string{"org-1"}, 0, 0},
 		{`{ $.kind = "tick" }`, []string{"org-2"}, numbered[10].TS, 15},
+		{`{ $.kind = "tick" }`, nil, numbered[10].TS, 15},
 		{``, nil, 0, len(events) + len(numbered)},
 	} {
 		in := &cwl.FilterLogEventsInput{LogGroupName: aws.String(group), FilterPattern: aws.String(tc.pattern), LogStreamNames: tc.streams, Limit: aws.Int32(7)}
 		if tc.start != 0 {
 			in.StartTime = aws.Int64(tc.start)
+			if tc.streams == nil { // the group by ARN
+				in.LogGroupName, in.LogGroupIdentifier = nil, aws.String(groupARN)
+			}
 		}
 		got := filter(in)
 		if len(got) != tc.want {
@@ -525,7 +542,7 @@ func TestGoSDKOperations(t *testing.T) {
 	// GetLogGroupFields: the flattened fields of the group's JSON events,
 	// each with the share of events that have it.
 	fields := map[string]int32{}
-	for _, f := range must(c.GetLogGroupFields(ctx, &cwl.GetLogGroupFieldsInput{LogGroupName: aws.String(group)}))(t, "GetLogGroupFields").LogGroupFields {
+	for _, f := range must(c.GetLogGroupFields(ctx, &cwl.GetLogGroupFieldsInput{LogGroupIdentifier: aws.String(groupARN)}))(t, "GetLogGroupFields").LogGroupFields {
 		fields[aws.ToString(f.Name)] = f.Percent
 	}
 	for name, want := range map[string]int32{"n": 72, "kind": 72, "auth_successful": 11, "event.eventName": 11, "source_ip": 17} {
