@@ -231,3 +231,64 @@ func TestDescribeLogGroupsOtherAccountIdentifier(t *testing.T) {
 		t.Errorf("groups: %v", out)
 	}
 }
+
+// A FilterLogEvents page holds at most 1 MiB of messages (AWS: "as many
+// log events as can fit in 1 MB"); it used to return every match up to
+// limit, whatever their size.
+func TestFilterLogEventsPageBytes(t *testing.T) {
+	s := newTestServer(t)
+	setup(t, s)
+	big := strings.Repeat("x", 400_000)
+	for i := 0; i < 5; i++ {
+		// One event per call: a PutLogEvents batch has the same 1 MiB bound.
+		mustOK(t, s, "PutLogEvents", map[string]any{"logGroupName": "/g", "logStreamName": "s", "logEvents": []any{
+			ev(testNow.Add(-time.Hour+time.Duration(i)*time.Second), fmt.Sprint(i, big)),
+		}})
+	}
+	mustOK(t, s, "PutLogEvents", map[string]any{"logGroupName": "/g", "logStreamName": "s", "logEvents": []any{
+		ev(testNow.Add(-time.Minute), "small1"), ev(testNow.Add(-time.Minute), "small2"),
+	}})
+	var sizes []int
+	var got []string
+	req := map[string]any{"logGroupName": "/g"}
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+		out := mustOK(t, s, "FilterLogEvents", req)
+		sizes = append(sizes, len(out["events"].([]any)))
+		for _, e := range out["events"].([]any) {
+			got = append(got, e.(map[string]any)["message"].(string)[:1])
+		}
+		tok, ok := out["nextToken"]
+		if !ok {
+			break
+		}
+		req["nextToken"] = tok
+	}
+	// 400 kB each: two fit in 1 MiB, not three; the last page has the
+	// fifth big one and both small ones.
+	if fmt.Sprint(sizes) != "[2 2 3]" || strings.Join(got, "") != "01234ss" {
+		t.Errorf("page sizes %v, events %v; want [2 2 3] and 01234ss", sizes, got)
+	}
+}
+
+func TestPageFit(t *testing.T) {
+	sizes := func(s ...int) func(int) int { return func(i int) int { return s[i] } }
+	for _, c := range []struct {
+		n, limit int
+		size     func(int) int
+		want     int
+	}{
+		{0, 10, sizes(), 0},
+		{3, 10, sizes(1, 1, 1), 3},
+		{3, 2, sizes(1, 1, 1), 2},
+		{3, 10, sizes(maxBatchBytes, 1, 1), 1}, // one always, even over the bound
+		{3, 10, sizes(600_000, 600_000, 1), 1},
+		{3, 10, sizes(500_000, 500_000, 100_000), 2},
+	} {
+		if got := pageFit(c.n, c.limit, c.size); got != c.want {
+			t.Errorf("pageFit(%d, %d) = %d, want %d", c.n, c.limit, got, c.want)
+		}
+	}
+}

@@ -492,6 +492,9 @@ func (s *Server) filterLogEvents(ctx context.Context, id Identity, in *filterLog
 
 	// Keep the `limit` smallest keys past the token in a bounded buffer per
 	// worker, then merge. One more than limit tells whether a next page exists.
+	// A page also holds no more than 1 MiB of messages, as AWS's does
+	// ("as many log events as can fit in 1 MB, up to 10,000"): without that
+	// bound ten thousand large events made a gigabyte answer, held in memory.
 	keep := limit + 1
 	type hit struct {
 		key    filterKey
@@ -500,12 +503,28 @@ func (s *Server) filterLogEvents(ctx context.Context, id Identity, in *filterLog
 	}
 	var mu sync.Mutex
 	var hits []hit
+	hitBytes := 0
+	trim := func() {
+		sort.Slice(hits, func(i, j int) bool { return hits[i].key.less(hits[j].key) })
+		n := pageFit(len(hits), keep, func(i int) int { return len(hits[i].msg) })
+		if n < len(hits) {
+			n++ // one past the page says that there is a next page
+		}
+		clear(hits[n:])
+		hits = hits[:n]
+		hitBytes = 0
+		for _, h := range hits {
+			hitBytes += len(h.msg) + eventOverhead
+		}
+	}
 	flushHits := func(local []hit) {
 		mu.Lock()
 		hits = append(hits, local...)
-		if len(hits) > 4*keep {
-			sort.Slice(hits, func(i, j int) bool { return hits[i].key.less(hits[j].key) })
-			hits = hits[:keep]
+		for _, h := range local {
+			hitBytes += len(h.msg) + eventOverhead
+		}
+		if len(hits) > 4*keep || hitBytes > 4*maxBatchBytes {
+			trim()
 		}
 		mu.Unlock()
 	}
@@ -547,20 +566,33 @@ func (s *Server) filterLogEvents(ctx context.Context, id Identity, in *filterLog
 		return nil, storeErr(err, "log group")
 	}
 	sort.Slice(hits, func(i, j int) bool { return hits[i].key.less(hits[j].key) })
-	out := filterLogEventsOut{Events: []filteredEvent{}, SearchedLogStreams: []any{}}
-	for i, h := range hits {
-		if i == limit {
-			last := hits[limit-1].key
-			tok, _ := json.Marshal(last)
-			out.NextToken = encodeToken(string(tok))
-			break
-		}
+	page := pageFit(len(hits), limit, func(i int) int { return len(hits[i].msg) })
+	out := filterLogEventsOut{Events: make([]filteredEvent, 0, page), SearchedLogStreams: []any{}}
+	for _, h := range hits[:page] {
 		out.Events = append(out.Events, filteredEvent{
 			LogStreamName: h.stream, Timestamp: h.key.TS, Message: h.msg,
 			IngestionTime: h.key.In, EventID: h.key.Ptr,
 		})
 	}
+	if page < len(hits) {
+		tok, _ := json.Marshal(hits[page-1].key)
+		out.NextToken = encodeToken(string(tok))
+	}
 	return out, nil
+}
+
+// pageFit is how many of n events, in order, make one page: at most limit,
+// and no more than maxBatchBytes of messages (counted as PutLogEvents
+// counts them), but always one so that paging moves on.
+func pageFit(n, limit int, size func(i int) int) int {
+	bytes := 0
+	for i := 0; i < n && i < limit; i++ {
+		bytes += size(i) + eventOverhead
+		if bytes > maxBatchBytes && i > 0 {
+			return i
+		}
+	}
+	return min(n, limit)
 }
 
 type getLogRecordIn struct {
