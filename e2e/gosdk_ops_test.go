@@ -670,3 +670,99 @@ func TestGoSDKQueryDefinitionClientToken(t *testing.T) {
 		t.Errorf("DescribeQueryDefinitions after a repeated clientToken: %d definitions, want 1", len(defs.QueryDefinitions))
 	}
 }
+
+// TestGoSDKBigStream pages through a stream of 12,000 generated records,
+// more than one answer holds (10,000 events or 1 MB): GetLogEvents from
+// either end and FilterLogEvents must hand every event over exactly once,
+// in order, and their paginators must end.
+func TestGoSDKBigStream(t *testing.T) {
+	s := startServer(t, "")
+	ctx := context.Background()
+	c := sdkClient(s, keyA, secretA)
+	group := "/aws/workmail/big"
+	const n = 12000
+	fillGroup(t, s, group, n)
+
+	type seen struct {
+		ts  int64
+		msg string
+	}
+	inOrder := func(what string, evs []seen) {
+		t.Helper()
+		if len(evs) != n {
+			t.Errorf("%s: %d events, want %d", what, len(evs), n)
+			return
+		}
+		dup := map[string]bool{}
+		for i, e := range evs {
+			if i > 0 && e.ts < evs[i-1].ts {
+				t.Errorf("%s: event %d at %d after %d", what, i, e.ts, evs[i-1].ts)
+				return
+			}
+			if dup[e.msg] {
+				t.Errorf("%s: event %d handed over twice: %.80s", what, i, e.msg)
+				return
+			}
+			dup[e.msg] = true
+		}
+	}
+
+	var fwd []seen
+	pages := 0
+	for p := cwl.NewGetLogEventsPaginator(c, &cwl.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("s"), StartFromHead: aws.Bool(true)},
+		func(o *cwl.GetLogEventsPaginatorOptions) { o.StopOnDuplicateToken = true }); p.HasMorePages(); pages++ {
+		if pages > 100 {
+			t.Fatal("GetLogEvents forward: the paginator does not end")
+		}
+		page := must(p.NextPage(ctx))(t, "GetLogEvents")
+		if len(page.Events) > 10000 {
+			t.Fatalf("GetLogEvents: %d events in one page", len(page.Events))
+		}
+		for _, e := range page.Events {
+			fwd = append(fwd, seen{aws.ToInt64(e.Timestamp), aws.ToString(e.Message)})
+		}
+	}
+	inOrder("GetLogEvents forward", fwd)
+	if pages < 3 {
+		t.Errorf("GetLogEvents forward: %d pages for %d events, want several", pages, n)
+	}
+
+	// From the tail: the default, as `aws logs get-log-events` does.
+	var back [][]seen
+	var token *string
+	for i := 0; ; i++ {
+		if i > 100 {
+			t.Fatal("GetLogEvents backward: the backward token never repeats")
+		}
+		page := must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("s"), NextToken: token}))(t, "GetLogEvents backward")
+		var evs []seen
+		for _, e := range page.Events {
+			evs = append(evs, seen{aws.ToInt64(e.Timestamp), aws.ToString(e.Message)})
+		}
+		back = append(back, evs)
+		if token != nil && aws.ToString(page.NextBackwardToken) == *token {
+			break
+		}
+		token = page.NextBackwardToken
+	}
+	var all []seen
+	for i := len(back) - 1; i >= 0; i-- {
+		all = append(all, back[i]...)
+	}
+	inOrder("GetLogEvents backward", all)
+	if len(back[0]) == 0 || back[0][len(back[0])-1] != fwd[len(fwd)-1] {
+		t.Errorf("GetLogEvents from the tail: the first page does not end with the stream's last event")
+	}
+
+	var filtered []seen
+	pages = 0
+	for p := cwl.NewFilterLogEventsPaginator(c, &cwl.FilterLogEventsInput{LogGroupName: aws.String(group)}); p.HasMorePages(); pages++ {
+		if pages > 100 {
+			t.Fatal("FilterLogEvents: the paginator does not end")
+		}
+		for _, e := range must(p.NextPage(ctx))(t, "FilterLogEvents").Events {
+			filtered = append(filtered, seen{aws.ToInt64(e.Timestamp), aws.ToString(e.Message)})
+		}
+	}
+	inOrder("FilterLogEvents", filtered)
+}
