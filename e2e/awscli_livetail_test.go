@@ -50,7 +50,8 @@ func liveTailEnv(t *testing.T, key, secret string, events int) []string {
 
 // TestAWSCLILiveTail runs `aws logs start-live-tail` with a filter pattern
 // while another `aws logs put-log-events` puts the seed scenario, and
-// checks the session start and the tailed events the CLI prints.
+// checks the session start and the tailed events the CLI prints; then
+// `aws logs tail` over the same events.
 func TestAWSCLILiveTail(t *testing.T) {
 	need(t, awsCLI)
 	s := startServer(t, "")
@@ -181,6 +182,14 @@ func TestAWSCLILiveTail(t *testing.T) {
 	}
 	if want := []string{events[2].Msg, events[3].Msg, events[8].Msg}; !reflect.DeepEqual(tailed, want) {
 		t.Errorf("tailed events:\n got %q\nwant %q", tailed, want)
+	}
+
+	// `aws logs tail`, the CLI's own follow-up command built on
+	// FilterLogEvents, prints the matching events' messages in order.
+	tailOut, errs, ok := a.run("logs", "tail", group, "--since", "1h", "--filter-pattern", `"qq.com"`, "--format", "short")
+	lines := strings.Split(strings.TrimSpace(tailOut), "\n")
+	if !ok || len(lines) != 2 || !strings.HasSuffix(lines[0], " "+events[0].Msg) || !strings.HasSuffix(lines[1], " "+events[6].Msg) {
+		t.Errorf("aws logs tail --filter-pattern qq.com: %q %s, want the two qq.com messages", tailOut, errs)
 	}
 
 	if err := <-missingDone; err == nil || !strings.Contains(string(missingOut), "(ResourceNotFoundException)") {
