@@ -766,3 +766,26 @@ func TestGoSDKBigStream(t *testing.T) {
 	}
 	inOrder("FilterLogEvents", filtered)
 }
+
+// TestGoSDKLogGroupClass creates a group in the Infrequent Access class:
+// DescribeLogGroups reports each group's class and filters by it (the
+// class decides what AWS allows on a group, so tools read it back).
+func TestGoSDKLogGroupClass(t *testing.T) {
+	s := startServer(t, "")
+	ctx := context.Background()
+	c := sdkClient(s, keyA, secretA)
+	must(c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("/class/ia"), LogGroupClass: types.LogGroupClassInfrequentAccess}))(t, "CreateLogGroup INFREQUENT_ACCESS")
+	must(c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("/class/std")}))(t, "CreateLogGroup")
+	all := must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/class/")}))(t, "DescribeLogGroups")
+	classes := map[string]types.LogGroupClass{}
+	for _, g := range all.LogGroups {
+		classes[aws.ToString(g.LogGroupName)] = g.LogGroupClass
+	}
+	if want := map[string]types.LogGroupClass{"/class/ia": types.LogGroupClassInfrequentAccess, "/class/std": types.LogGroupClassStandard}; !reflect.DeepEqual(classes, want) {
+		t.Errorf("DescribeLogGroups classes: %v, want %v", classes, want)
+	}
+	ia := must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupClass: types.LogGroupClassInfrequentAccess}))(t, "DescribeLogGroups by class")
+	if len(ia.LogGroups) != 1 || aws.ToString(ia.LogGroups[0].LogGroupName) != "/class/ia" {
+		t.Errorf("DescribeLogGroups logGroupClass INFREQUENT_ACCESS: %d groups, want /class/ia only", len(ia.LogGroups))
+	}
+}
