@@ -170,7 +170,7 @@ Paste into another shell (bash; the AWS CLI v2 as Debian's awscli installs it, o
   S=$(date -d '31 days ago' +%%s) E=$(date +%%s)
   q() { # q GROUP 'QUERY': run a Logs Insights query over the last 31 days, wait for it, print 20 rows
     local id st; id=$(mt logs start-query --log-group-name "$1" --start-time $S --end-time $E --query-string "$2" --output text --query queryId) || return
-    until st=$(mt logs get-query-results --query-id $id --output text --query "join('', [status, ': ', to_string(length(results)), ' rows; ', to_string(statistics.recordsMatched), ' records matched, ', to_string(statistics.recordsScanned), ' scanned'])") && [[ $st != Scheduled* && $st != Running* ]]; do sleep 1; done
+    until st=$(mt logs get-query-results --query-id $id --output text --query "join('', [status, ': ', to_string(length(results)), ' rows; ', to_string(statistics.recordsMatched), ' records matched, ', to_string(statistics.recordsScanned), ' scanned'])") || return; [[ $st != Scheduled* && $st != Running* ]]; do sleep 1; done
     echo "$st"; mt logs get-query-results --query-id $id --output text --query "results[:20][?field!='@ptr'].join('=', [field, value])"
   }
 
