@@ -136,6 +136,26 @@ func newRowSubsetLazy(keep []bool, old *rowSubset) *rowSubset {
 	return s
 }
 
+// rowSubsetOf is the lazy subset of the stored rows listed in rows
+// (ascending) out of nrows, reusing the memory of old.
+func rowSubsetOf(rows []int32, nrows int, old *rowSubset) *rowSubset {
+	s := &rowSubset{n: len(rows), nrows: nrows}
+	if old != nil {
+		s.pos = old.pos[:0]
+		s.rows = old.rows[:0]
+	}
+	if cap(s.rows) < len(rows) {
+		s.rows = make([]int, 0, len(rows)+1) // the spare slot newRowSubsetLazy wants
+	}
+	for _, r := range rows {
+		s.rows = append(s.rows, int(r))
+	}
+	if 16*len(rows) >= nrows {
+		s.positions() // as newRowSubsetLazy builds them for dense subsets
+	}
+	return s
+}
+
 // positions returns pos, building it from rows if it is not yet.
 func (s *rowSubset) positions() []int32 {
 	if len(s.pos) == s.nrows {
@@ -222,6 +242,12 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 		sub.positions()
 	}
 	dense := sub != nil && 2*len(sub.rows) >= nrows
+	if sub != nil && 16*len(sub.rows) >= nrows && len(p) >= 3 && p[0] == 0 && p[1] == encInt && p[2] == intDelta {
+		// A full delta column (@timestamp, sequence numbers) at more
+		// than one row in 16: the tight loop over every row, then a
+		// gather, beats checking each row against the next wanted one.
+		dense = true
+	}
 	if dense && len(p) > 0 && p[0] == 1 && chunkEncoding(p, nrows) == encDict {
 		// A dictionary with a presence bitmap goes straight to the kept
 		// rows (decodeDictPresent), with no column over every row first.
@@ -355,8 +381,10 @@ func decodeColumnIn(ar *colArena, p []byte, nrows int, ts []int64, ref func(name
 			break
 		}
 		if sub != nil && present == nil && mode != intMinusTS && len(sub.rows) > 0 {
-			// A few rows of a full column (@ptr's sequence numbers, lazy
-			// loads): no per-row position lookup.
+			// A few rows of a full column (@ptr's sequence numbers, the
+			// times of a top-k's matched rows): no per-row position
+			// lookup, and the values between wanted rows summed a word at
+			// a time.
 			at = intsAt(b, at, mode == intDelta, sub.rows, sub.pos, col.Ints)
 			if at < 0 {
 				r.fail("bad varint")
@@ -741,6 +769,47 @@ func intsAt(b []byte, at int, delta bool, rows []int, pos []int32, out []int64) 
 	prev := int64(0)
 	k, next := 0, rows[0]
 	for i := 0; ; i++ {
+		// Before the next wanted row, runs of one- or two-byte varints
+		// (sequence numbers, timestamps) are summed a word at a time; a
+		// word of mixed lengths is followed by four values one by one
+		// before the next try, so that data which never fits a word
+		// costs little more than the plain loop.
+		for next-i >= 8 && at+32 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[at:])
+			if c := w & 0x8080808080808080; c == 0 {
+				if delta {
+					prev += sumZigzag1x8(w)
+				}
+				i, at = i+8, at+8
+				continue
+			} else if c == 0x0080008000800080 {
+				if delta {
+					prev += sumZigzag2x4(w)
+				}
+				i, at = i+4, at+8
+				continue
+			}
+			// Four values one by one: with at+32 <= len(b), b[at+1]
+			// stays in b even after three 10-byte varints.
+			for end := i + 4; i < end; i++ {
+				var u uint64
+				if b[at] < 0x80 {
+					u = uint64(b[at])
+					at++
+				} else if b[at+1] < 0x80 {
+					u = uint64(b[at]&0x7f) | uint64(b[at+1])<<7
+					at += 2
+				} else {
+					x, n := binary.Uvarint(b[at:])
+					if n <= 0 {
+						return -1
+					}
+					u = x
+					at += n
+				}
+				prev += int64(u>>1) ^ -int64(u&1)
+			}
+		}
 		var u uint64
 		if at < len(b) && b[at] < 0x80 {
 			u = uint64(b[at])
@@ -770,6 +839,32 @@ func intsAt(b []byte, at int, delta bool, rows []int, pos []int32, out []int64) 
 		}
 	}
 }
+
+// sumZigzag1x8 returns the sum of the values of the eight one-byte
+// zig-zag varints in w (every byte below 0x80). A value is h = u>>1 for
+// even u and -(h+1) for odd u, so the sum is Σh - 2·Σ(h of odd u) - #odd.
+func sumZigzag1x8(w uint64) int64 {
+	h := w >> 1 & 0x7f7f7f7f7f7f7f7f
+	odd := w & 0x0101010101010101
+	return int64(sumBytes(h)) - 2*int64(sumBytes(h&(odd*0xff))) - int64(bits.OnesCount64(odd))
+}
+
+// sumZigzag2x4 is sumZigzag1x8 for four two-byte varints (bytes 0, 2, 4
+// and 6 with the continuation bit, the others without).
+func sumZigzag2x4(w uint64) int64 {
+	u := w&0x007f007f007f007f | (w>>8&0x007f007f007f007f)<<7 // 14-bit values in 16-bit lanes
+	h := u >> 1 & 0x1fff1fff1fff1fff
+	odd := u & 0x0001000100010001
+	return int64(sumLanes(h)) - 2*int64(sumLanes(h&(odd*0xffff))) - int64(bits.OnesCount64(odd))
+}
+
+// sumBytes adds the bytes of x, each at most 0x7f.
+func sumBytes(x uint64) uint64 {
+	return sumLanes(x&0x00ff00ff00ff00ff + x>>8&0x00ff00ff00ff00ff)
+}
+
+// sumLanes adds the four 16-bit lanes of x, whose sum fits 16 bits.
+func sumLanes(x uint64) uint64 { return x * 0x0001000100010001 >> 48 }
 
 // decodeDictSubset decodes a dictionary chunk (r just after the presence
 // bitmap full, nil when every row is present; n values) over the rows of

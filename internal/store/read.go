@@ -389,7 +389,8 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			kept = countTrue(keep)
 		}
 	}
-	for _, hi := range order {
+	var lastRows []int32 // the kept rows when the last hint was applied by intMatches (keep not built)
+	for n, hi := range order {
 		h := &hints[hi]
 		var col *scan.Column
 		switch {
@@ -428,22 +429,30 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 							}
 						}
 						rows, vals = rows[:j], vals[:j]
-						clear(keep)
 					case len(rows) == bi.rows:
 						// Every row passes: the values are the column.
 						userCols[ci] = &scan.Column{Type: scan.TypeInt, Ints: vals}
 						continue
-					default:
-						keep = sc.arena.bools(bi.rows)
-					}
-					for _, r := range rows {
-						keep[r] = true
 					}
 					kept = len(rows)
 					if kept == 0 {
 						return nil, nil
 					}
 					exact[ci] = exactCol{rows, &scan.Column{Type: scan.TypeInt, Ints: vals}}
+					if n == len(order)-1 {
+						// The last hint: the subset is built from rows,
+						// with no keep mask over every row.
+						lastRows = rows
+						continue
+					}
+					if keep == nil {
+						keep = sc.arena.bools(bi.rows)
+					} else {
+						clear(keep)
+					}
+					for _, r := range rows {
+						keep[r] = true
+					}
 					continue
 				}
 			}
@@ -484,9 +493,13 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 	if kept == 0 {
 		return nil, nil
 	}
-	if keep != nil {
+	if keep != nil || lastRows != nil {
 		// From here on every column is built over the kept rows only.
-		sub = newRowSubsetLazy(keep, sc.sub)
+		if lastRows != nil {
+			sub = rowSubsetOf(lastRows, bi.rows, sc.sub)
+		} else {
+			sub = newRowSubsetLazy(keep, sc.sub)
+		}
 		sc.sub = sub
 		for ci, c := range userCols {
 			if c.Present != nil && slices.Contains(presentHint, ci) {
@@ -634,10 +647,14 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 				return nil, err
 			}
 			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, 0, b.Rows)}
-			for i := range seq {
-				if keep == nil || keep[i] {
+			if sub != nil {
+				for _, i := range sub.rows {
 					col.Strs = append(col.Strs, formatPtr(rg.g.ID, ts[i], uint64(seq[i])))
 				}
+				break
+			}
+			for i := range seq {
+				col.Strs = append(col.Strs, formatPtr(rg.g.ID, ts[i], uint64(seq[i])))
 			}
 		case "@message":
 			if fb == nil {

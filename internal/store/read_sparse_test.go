@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -21,6 +22,7 @@ func TestDecodeSparseSubset(t *testing.T) {
 	type gen func(c *colData, i int)
 	kinds := map[string]gen{
 		"int small deltas": func(c *colData, i int) { c.addInt(int32(i), int64(5000+i)) },
+		"int stepped":      func(c *colData, i int) { c.addInt(int32(i), int64(i)*250+int64(rng.IntN(100))) },
 		"int plain":        func(c *colData, i int) { c.addInt(int32(i), int64(rng.IntN(300))-100) },
 		"int wide":         func(c *colData, i int) { c.addInt(int32(i), int64(rng.Uint64()>>rng.IntN(64))) },
 		"int near ts":      func(c *colData, i int) { c.addInt(int32(i), ts[i]+int64(rng.IntN(3))) },
@@ -108,4 +110,89 @@ func dirty(ar *colArena, rows int) {
 		ar.i32.buf[i] = -5
 	}
 	ar.reset()
+}
+
+// TestSumZigzag checks the word-at-a-time sums of short varints against
+// decoding them one by one, over random words of the right shape.
+func TestSumZigzag(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for n := 0; n < 100000; n++ {
+		w := rng.Uint64()
+		one := w & 0x7f7f7f7f7f7f7f7f
+		two := w&0x7f7f7f7f7f7f7f7f | 0x0080008000800080
+		if n < 4 {
+			one, two = []uint64{0, 0x7f7f7f7f7f7f7f7f, 0x0101010101010101, 0x7e7e7e7e7e7e7e7e}[n], 0x7fff7fff7fff7fff&^uint64(n)
+			two |= 0x0080008000800080
+		}
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], one)
+		want := int64(0)
+		for _, u := range b {
+			want += unzigzag(uint64(u))
+		}
+		if got := sumZigzag1x8(one); got != want {
+			t.Fatalf("one-byte %016x: %d, want %d", one, got, want)
+		}
+		binary.LittleEndian.PutUint64(b[:], two)
+		want = 0
+		for at := 0; at < 8; {
+			u, k := binary.Uvarint(b[at:])
+			if k != 2 {
+				t.Fatalf("two-byte %016x: varint of %d bytes", two, k)
+			}
+			want += unzigzag(u)
+			at += k
+		}
+		if got := sumZigzag2x4(two); got != want {
+			t.Fatalf("two-byte %016x: %d, want %d", two, got, want)
+		}
+	}
+}
+
+// BenchmarkSparseInts decodes a few rows (one in 300, a top-k's matches)
+// of a full delta column of 120,000 rows, sequence-number-like (one-byte
+// deltas) and timestamp-like (mostly two-byte deltas), against decoding
+// every row.
+func BenchmarkSparseInts(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	const rows = 120000
+	for _, kind := range []string{"seq", "ts"} {
+		var c colData
+		c.reset("x")
+		v := int64(0)
+		for i := 0; i < rows; i++ {
+			switch {
+			case kind == "seq":
+				v++
+			case rng.IntN(10) == 0:
+				v += int64(rng.IntN(60))
+			default:
+				v += 70 + int64(rng.IntN(800))
+			}
+			c.addInt(int32(i), v)
+		}
+		p, _ := encodeColumn(nil, &c, rows, nil, &strScratch{})
+		keep := make([]bool, rows)
+		for i := range keep {
+			keep[i] = rng.IntN(300) == 0
+		}
+		sub := newRowSubset(keep)
+		var ar colArena
+		b.Run(kind+"/subset", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				ar.reset()
+				if _, err := decodeColumnIn(&ar, p, rows, nil, nil, sub); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(kind+"/every-row", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				ar.reset()
+				if _, err := decodeColumnIn(&ar, p, rows, nil, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
