@@ -58,7 +58,10 @@
 // are passed to the source as scan.Hints so it can skip blocks, and the time
 // range prunes blocks before any row is read. Rows and groups held by a
 // query are charged against Options.MemoryLimit; passing it stops the query
-// with ErrMemoryLimit. Cancellation is through the context.
+// with ErrMemoryLimit. Cancellation is through the context: Run returns
+// its error (context.Canceled for StopQuery or Ctrl-C) within cancelEvery
+// rows of expression work per worker, inside a block as well as between
+// blocks, and before the workers' states are merged.
 //
 // # Semantics
 //

@@ -32,7 +32,13 @@ func (ex *executor) finish() ([][]Value, error) {
 		}
 		merged := &ex.parts[0].gs
 		for k := 1; k < len(ex.parts); k++ {
+			if err := ex.ctx.Err(); err != nil {
+				return nil, err // merging many groups takes a while
+			}
 			ex.mergeParallel(merged, k)
+		}
+		if err := ex.ctx.Err(); err != nil {
+			return nil, err
 		}
 		rows = ex.statsResult(merged.list())
 	case pivotSort:
@@ -51,6 +57,9 @@ func (ex *executor) finish() ([][]Value, error) {
 		for i, r := range all {
 			rows[i] = r.vals
 		}
+	}
+	if err := ex.ctx.Err(); err != nil {
+		return nil, err // the commands after the pivot may be expressions over every group
 	}
 	return runPost(p, p.post, rows, len(p.slotNames))
 }
