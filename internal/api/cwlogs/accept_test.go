@@ -3,9 +3,12 @@ package cwlogs
 import (
 	"encoding/base64"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailtrail/mailtrail/internal/store"
 )
 
 // The defects below were found by driving `mailtrail serve` with the AWS
@@ -290,5 +293,61 @@ func TestPageFit(t *testing.T) {
 		if got := pageFit(c.n, c.limit, c.size); got != c.want {
 			t.Errorf("pageFit(%d, %d) = %d, want %d", c.n, c.limit, got, c.want)
 		}
+	}
+}
+
+// CreateLogGroup's logGroupClass is kept and reported (it was dropped:
+// every group said STANDARD), survives a restart, and does not pass to a
+// later group of the same name.
+func TestLogGroupClass(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "store"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	open := func() *Server {
+		s, err := New(Config{Store: st, DataDir: dir, Now: func() time.Time { return testNow }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		return s
+	}
+	classes := func(s *Server, req map[string]any) string {
+		out := mustOK(t, s, "DescribeLogGroups", req)
+		var b []string
+		for _, g := range out["logGroups"].([]any) {
+			g := g.(map[string]any)
+			b = append(b, fmt.Sprint(g["logGroupName"], "=", g["logGroupClass"]))
+		}
+		return strings.Join(b, " ")
+	}
+	s := open()
+	mustOK(t, s, "CreateLogGroup", map[string]any{"logGroupName": "/ia", "logGroupClass": "INFREQUENT_ACCESS"})
+	mustOK(t, s, "CreateLogGroup", map[string]any{"logGroupName": "/std"})
+	mustOK(t, s, "CreateLogGroup", map[string]any{"logGroupName": "/std2", "logGroupClass": "STANDARD"})
+	for _, c := range []struct {
+		req  map[string]any
+		want string
+	}{
+		{map[string]any{}, "/ia=INFREQUENT_ACCESS /std=STANDARD /std2=STANDARD"},
+		{map[string]any{"logGroupClass": "INFREQUENT_ACCESS"}, "/ia=INFREQUENT_ACCESS"},
+		{map[string]any{"logGroupClass": "STANDARD"}, "/std=STANDARD /std2=STANDARD"},
+		{map[string]any{"logGroupClass": "DELIVERY"}, ""},
+	} {
+		if got := classes(s, c.req); got != c.want {
+			t.Errorf("DescribeLogGroups %v: %s, want %s", c.req, got, c.want)
+		}
+	}
+	// A restart keeps the class.
+	if got := classes(open(), map[string]any{"logGroupClass": "INFREQUENT_ACCESS"}); got != "/ia=INFREQUENT_ACCESS" {
+		t.Errorf("after a restart: %s", got)
+	}
+	// Deleted and created again without a class: STANDARD.
+	mustOK(t, s, "DeleteLogGroup", map[string]any{"logGroupName": "/ia"})
+	mustOK(t, s, "CreateLogGroup", map[string]any{"logGroupName": "/ia"})
+	if got := classes(s, map[string]any{"logGroupNamePrefix": "/ia"}); got != "/ia=STANDARD" {
+		t.Errorf("recreated: %s", got)
 	}
 }

@@ -202,7 +202,30 @@ func (s *Server) createLogGroup(ctx context.Context, id Identity, in *createLogG
 	if err := s.Store.CreateLogGroup(id.Account, in.LogGroupName, opts); err != nil {
 		return nil, storeErr(err, "log group")
 	}
+	if in.LogGroupClass != "" && in.LogGroupClass != standardClass {
+		g, err := s.groupInfo(id.Account, in.LogGroupName)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.classes.set(id.Account, in.LogGroupName, g.CreationTime, in.LogGroupClass); err != nil {
+			return nil, fmt.Errorf("log group %s created, but its class %s was not saved: %w", in.LogGroupName, in.LogGroupClass, err)
+		}
+	}
 	return nil, nil
+}
+
+// groupInfo describes one log group of the account.
+func (s *Server) groupInfo(account, name string) (store.GroupInfo, error) {
+	groups, err := s.Store.DescribeLogGroups(account, name)
+	if err != nil {
+		return store.GroupInfo{}, storeErr(err, "log group")
+	}
+	for _, g := range groups {
+		if g.Name == name {
+			return g, nil
+		}
+	}
+	return store.GroupInfo{}, notFound("The specified log group does not exist.")
 }
 
 type groupNameIn struct {
@@ -213,7 +236,15 @@ func (s *Server) deleteLogGroup(ctx context.Context, id Identity, in *groupNameI
 	if err := checkGroupName(in.LogGroupName, "logGroupName"); err != nil {
 		return nil, err
 	}
-	return nil, storeErr(s.Store.DeleteLogGroup(id.Account, in.LogGroupName), "log group")
+	if err := s.Store.DeleteLogGroup(id.Account, in.LogGroupName); err != nil {
+		return nil, storeErr(err, "log group")
+	}
+	if err := s.classes.set(id.Account, in.LogGroupName, 0, ""); err != nil {
+		// The group is gone; a class left behind never applies to a later
+		// group of the name (creation times differ).
+		s.log.Warn("forgetting a deleted group's class", "group", in.LogGroupName, "err", err)
+	}
+	return nil, nil
 }
 
 type describeLogGroupsIn struct {
@@ -307,7 +338,8 @@ func (s *Server) describeLogGroups(ctx context.Context, id Identity, in *describ
 		if want != nil && !want[g.Name] {
 			continue
 		}
-		if in.LogGroupClass != "" && in.LogGroupClass != "STANDARD" {
+		class := s.classes.get(id.Account, g.Name, g.CreationTime)
+		if in.LogGroupClass != "" && in.LogGroupClass != class {
 			continue
 		}
 		if len(out.LogGroups) == limit {
@@ -319,7 +351,7 @@ func (s *Server) describeLogGroups(ctx context.Context, id Identity, in *describ
 			CreationTime:  g.CreationTime,
 			Arn:           g.ARN + ":*",
 			LogGroupArn:   g.ARN,
-			LogGroupClass: "STANDARD",
+			LogGroupClass: class,
 		}
 		zero := 0
 		o.MetricFilterCount = &zero

@@ -54,6 +54,7 @@ type Server struct {
 
 	queries *queryManager
 	defs    *definitions
+	classes *groupClasses
 	tail    *tailHub
 
 	mu sync.Mutex
@@ -85,6 +86,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.defs = defs
+	if s.classes, err = openGroupClasses(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	s.queries = newQueryManager(s)
 	s.tail = newTailHub()
 	s.ops = map[string]operation{
