@@ -351,3 +351,27 @@ func TestLogGroupClass(t *testing.T) {
 		t.Errorf("recreated: %s", got)
 	}
 }
+
+// PutQueryDefinition with a clientToken already used answers the first
+// call's definition (the SDKs send one token per call, the same again on a
+// retry); it saved a second copy.
+func TestQueryDefinitionClientToken(t *testing.T) {
+	s := newTestServer(t)
+	in := map[string]any{"name": "failed", "queryString": "filter auth_successful = 0", "clientToken": "0123456789abcdef0123456789abcdef0123"}
+	first := mustOK(t, s, "PutQueryDefinition", in)["queryDefinitionId"]
+	again := mustOK(t, s, "PutQueryDefinition", in)["queryDefinitionId"]
+	other := mustOK(t, s, "PutQueryDefinition", map[string]any{"name": "failed", "queryString": "filter auth_successful = 0", "clientToken": "1123456789abcdef0123456789abcdef0123"})["queryDefinitionId"]
+	if first != again || first == other {
+		t.Errorf("ids: first %v, same token %v, other token %v", first, again, other)
+	}
+	if defs := mustOK(t, s, "DescribeQueryDefinitions", map[string]any{})["queryDefinitions"].([]any); len(defs) != 2 {
+		t.Errorf("%d definitions, want 2", len(defs))
+	}
+	// A deleted definition's token saves anew.
+	mustOK(t, s, "DeleteQueryDefinition", map[string]any{"queryDefinitionId": first})
+	if id := mustOK(t, s, "PutQueryDefinition", in)["queryDefinitionId"]; id == first {
+		t.Errorf("token of a deleted definition answered its id %v", id)
+	}
+	wantErr(t, s, "PutQueryDefinition", map[string]any{"name": "x", "queryString": "fields a", "clientToken": "short"},
+		"InvalidParameterException", "Value 'short' at 'clientToken' failed to satisfy constraint: Member must have length between 36 and 128")
+}

@@ -39,10 +39,15 @@ type definitions struct {
 	path string
 	mu   sync.Mutex
 	defs map[string]map[string]*queryDefinition // account -> id -> def
+	// tokens remembers PutQueryDefinition's clientToken -> id, so that an
+	// SDK retrying a call (same token) gets the definition the first call
+	// saved instead of a second copy. In memory: retries come within
+	// seconds, not across restarts.
+	tokens map[string]map[string]string // account -> clientToken -> id
 }
 
 func openDefinitions(dataDir string) (*definitions, error) {
-	d := &definitions{defs: map[string]map[string]*queryDefinition{}}
+	d := &definitions{defs: map[string]map[string]*queryDefinition{}, tokens: map[string]map[string]string{}}
 	if dataDir == "" {
 		return d, nil
 	}
@@ -72,6 +77,9 @@ func (d *definitions) saveLocked() error {
 }
 
 var paramNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// maxClientTokens bounds the clientTokens remembered per account.
+const maxClientTokens = 10000
 
 // uuidRE matches the query definition ids this server hands out.
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -116,6 +124,9 @@ func (s *Server) putQueryDefinition(ctx context.Context, id Identity, in *putQue
 			return nil, err
 		}
 	}
+	if in.ClientToken != "" && (len(in.ClientToken) < 36 || len(in.ClientToken) > 128) {
+		return nil, validation(in.ClientToken, "clientToken", "Member must have length between 36 and 128")
+	}
 	d := s.defs
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -123,6 +134,9 @@ func (s *Server) putQueryDefinition(ctx context.Context, id Identity, in *putQue
 	if m == nil {
 		m = map[string]*queryDefinition{}
 		d.defs[id.Account] = m
+	}
+	if prev, ok := d.tokens[id.Account][in.ClientToken]; ok && in.ClientToken != "" && m[prev] != nil {
+		return putQueryDefinitionOut{QueryDefinitionID: prev}, nil
 	}
 	defID := in.QueryDefinitionID
 	if defID == "" {
@@ -140,6 +154,14 @@ func (s *Server) putQueryDefinition(ctx context.Context, id Identity, in *putQue
 	}
 	if err := d.saveLocked(); err != nil {
 		return nil, err
+	}
+	if in.ClientToken != "" {
+		tm := d.tokens[id.Account]
+		if tm == nil || len(tm) >= maxClientTokens {
+			tm = map[string]string{} // forget old tokens rather than grow
+			d.tokens[id.Account] = tm
+		}
+		tm[in.ClientToken] = defID
 	}
 	return putQueryDefinitionOut{QueryDefinitionID: defID}, nil
 }
