@@ -1353,17 +1353,27 @@ func intMatches(ar *colArena, p []byte, nrows int, t intTest) (rows []int32, val
 	// filled, so they need no zeroing.
 	rows = ar.int32s(n)
 	vals = ar.fullInts(n)[:0]
+	// First the passing values' indexes (in rows), then their rows.
+	// Equality with a small number in plain mode (flags, status codes)
+	// tests eight one-byte varints at once.
+	swar := !delta && t.eq && t.x >= -64 && t.x < 64
+	target := zigzag(t.x) * 0x0101010101010101
 	prev := int64(0)
-	w, x := -1, uint64(0) // bitmap walk: word index, its bits not yet visited
-	for i := 0; i < n; i++ {
-		row := i
-		if full != nil {
-			for x == 0 { // ends: n counts the set bits
-				w++
-				x = full[w]
+	for i := 0; i < n; {
+		if swar && i+8 <= n && at+8 <= len(b) {
+			if w := binary.LittleEndian.Uint64(b[at:]); w&0x8080808080808080 == 0 {
+				// Bytes equal to the target: where w^target has a zero
+				// byte (exact: no carry crosses a byte).
+				d := w ^ target
+				eq := ^((d&0x7f7f7f7f7f7f7f7f + 0x7f7f7f7f7f7f7f7f) | d | 0x7f7f7f7f7f7f7f7f)
+				for eq != 0 {
+					rows = append(rows, int32(i+bits.TrailingZeros64(eq)/8))
+					vals = append(vals, t.x)
+					eq &= eq - 1
+				}
+				i, at = i+8, at+8
+				continue
 			}
-			row = 64*w + bits.TrailingZeros64(x)
-			x &= x - 1
 		}
 		var u uint64
 		if at < len(b) && b[at] < 0x80 {
@@ -1393,12 +1403,29 @@ func intMatches(ar *colArena, p []byte, nrows int, t intTest) (rows []int32, val
 			ok = f >= t.lo && f <= t.hi
 		}
 		if ok {
-			rows = append(rows, int32(row))
+			rows = append(rows, int32(i))
 			vals = append(vals, v)
 		}
+		i++
 	}
 	if at != len(b) {
 		return nil, nil, false, fmt.Errorf("at chunk byte %d: %d trailing bytes", at, len(b)-at)
+	}
+	if full != nil && len(rows) > 0 {
+		// Value k is the row of the k-th set bit: whole words are
+		// skipped by their population count.
+		w, x, base := 0, full[0], 0 // base: the value of x's lowest set bit
+		for k, vi := range rows {
+			for c := bits.OnesCount64(x); int(vi)-base >= c; c = bits.OnesCount64(x) {
+				base += c
+				w++
+				x = full[w]
+			}
+			for ; base < int(vi); base++ {
+				x &= x - 1
+			}
+			rows[k] = int32(64*w + bits.TrailingZeros64(x))
+		}
 	}
 	return rows, vals, true, nil
 }
