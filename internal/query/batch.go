@@ -419,7 +419,8 @@ func (ex *executor) filter(pt *part, cj *conjunct) error {
 				code := col.Codes[i]
 				m := memo[code]
 				if m == 0 {
-					if evals++; evals%cancelEvery == 0 {
+					if evals++; evals == cancelEvery {
+						evals = 0
 						if err := ex.ctx.Err(); err != nil {
 							return err
 						}
@@ -831,10 +832,12 @@ func (ex *executor) collect(pt *part) error {
 	h := (*rowHeap)(&rowHeapState{ex: ex, pt: pt})
 	pr := ex.ptrOr()
 	var grew int64
+	copied := 0
 	for ci, k := range cand {
 		// Every candidate is copied (and, early on or in ascending data,
 		// most rows are candidates): look at the context now and then.
-		if ci%cancelEvery == cancelEvery-1 {
+		if copied++; copied == cancelEvery {
+			copied = 0
 			if err := ex.ctx.Err(); err != nil {
 				return err
 			}

@@ -33,7 +33,10 @@ const DefaultLimit = 10000
 // there is no goroutine or context.AfterFunc to tear down. Loops over
 // plain columns (time range, integer comparisons, presence, key codes)
 // cost a few ns a row, about 1 ms a block, and are not chunked.
-const cancelEvery = 1024
+//
+// It is a variable only so that BenchmarkCancelChecks can switch the
+// checks off in the same binary (same code layout) to measure their cost.
+var cancelEvery = 1024
 
 // execHook, when set (by tests only), is called with each query's
 // executor once it is compiled, before the scan starts.
