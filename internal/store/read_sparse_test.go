@@ -196,3 +196,48 @@ func BenchmarkSparseInts(b *testing.B) {
 		})
 	}
 }
+
+// TestDecodeDeltas checks the word-at-a-time decoding of delta varints
+// against binary.Uvarint one by one: sorted times with one-, two- and
+// three-byte gaps, negative deltas among them, lengths around the word
+// boundaries, and truncated input.
+func TestDecodeDeltas(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	gaps := map[string]func() int64{
+		"timestamps": func() int64 { return int64(rng.IntN(900)) },
+		"two-byte":   func() int64 { return 64 + int64(rng.IntN(8000)) },
+		"mixed":      func() int64 { return int64(rng.IntN(20000)) - 300 },
+		"odd":        func() int64 { return 63 + 2*int64(rng.IntN(4000)) },
+		"wide":       func() int64 { return int64(rng.Uint64() >> (1 + rng.IntN(63))) },
+	}
+	for name, gap := range gaps {
+		for _, n := range []int{0, 1, 3, 4, 5, 7, 8, 9, 100, 4097} {
+			var b []byte
+			want := make([]int64, n)
+			v := int64(0)
+			for i := range want {
+				d := gap()
+				v += d
+				want[i] = v
+				b = binary.AppendUvarint(b, zigzag(d))
+			}
+			got := make([]int64, n)
+			if end := decodeDeltas(b, 0, got); end != len(b) {
+				t.Fatalf("%s/%d: ended at %d of %d", name, n, end, len(b))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s/%d: value %d = %d, want %d", name, n, i, got[i], want[i])
+				}
+			}
+			if n > 0 {
+				if end := decodeDeltas(b[:len(b)-1], 0, got); end != -1 {
+					t.Fatalf("%s/%d: truncated input ended at %d", name, n, end)
+				}
+				if end := decodeDeltas(b, 0, make([]int64, n+1)); end != -1 {
+					t.Fatalf("%s/%d: one value too many ended at %d", name, n, end)
+				}
+			}
+		}
+	}
+}
