@@ -87,6 +87,15 @@ func TestValidationErrors(t *testing.T) {
 			"InvalidParameterException", "reserved for AWS use"},
 		{"create tag reserved", "CreateLogGroup", map[string]any{"logGroupName": "/t", "tags": map[string]string{"AWS:cost": "v"}},
 			"InvalidParameterException", "reserved for AWS use"},
+		// Names in filters and lists are checked, not searched for.
+		{"streams prefix", "DescribeLogStreams", grp(map[string]any{"logStreamNamePrefix": "a:b"}),
+			"InvalidParameterException", "Value 'a:b' at 'logStreamNamePrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*"},
+		{"filter stream names", "FilterLogEvents", grp(map[string]any{"logStreamNames": []string{"s", "a*"}}),
+			"InvalidParameterException", "Value '[s, a*]' at 'logStreamNames' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy regular expression pattern: [^:*]*]"},
+		{"filter stream prefix", "FilterLogEvents", grp(map[string]any{"logStreamNamePrefix": "a:"}),
+			"InvalidParameterException", "at 'logStreamNamePrefix' failed to satisfy constraint"},
+		{"query group names", "StartQuery", map[string]any{"logGroupNames": []string{"/g", "a b"}, "startTime": start, "endTime": end, "queryString": "fields @message"},
+			"InvalidParameterException", "Value '[/g, a b]' at 'logGroupNames' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+]"},
 		// Unchanged answers next to the new ones.
 		{"query reversed", "StartQuery", grp(map[string]any{"startTime": end, "endTime": start, "queryString": "fields @message"}),
 			"InvalidParameterException", "End time should not be before the start time"},

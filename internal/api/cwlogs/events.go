@@ -426,6 +426,14 @@ func (s *Server) filterLogEvents(ctx context.Context, id Identity, in *filterLog
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNameList(in.LogStreamNames, "logStreamNames", checkStreamName, "[^:*]*"); err != nil {
+		return nil, err
+	}
+	if in.LogStreamNamePrefix != "" {
+		if err := checkStreamName(in.LogStreamNamePrefix, "logStreamNamePrefix"); err != nil {
+			return nil, err
+		}
+	}
 	if len(in.LogStreamNames) > 0 && in.LogStreamNamePrefix != "" {
 		return nil, invalidParam("You cannot specify both LogStreamNames and LogStreamNamePrefix.")
 	}

@@ -64,6 +64,18 @@ func checkStreamName(name, member string) error {
 	return nil
 }
 
+// checkNameList checks each name of a list member as check does, worded
+// as AWS words a list member's constraint ("Member must satisfy constraint:
+// [...]" on the whole list).
+func checkNameList(names []string, member string, check func(name, member string) error, pattern string) error {
+	for _, n := range names {
+		if err := check(n, member); err != nil {
+			return validation("["+strings.Join(names, ", ")+"]", member, "Member must satisfy constraint: [Member must satisfy regular expression pattern: "+pattern+"]")
+		}
+	}
+	return nil
+}
+
 // groupFromIdentifier accepts a log group name or ARN (with or without the
 // trailing ":*") as logGroupIdentifier does.
 func groupFromIdentifier(id Identity, ident string) (string, error) {

@@ -281,6 +281,9 @@ func (s *Server) queryGroups(id Identity, in *startQueryIn, q *query.Query) ([]s
 		given++
 		names = []string{in.LogGroupName}
 	}
+	if err := checkNameList(in.LogGroupNames, "logGroupNames", checkGroupName, `[\.\-_/#A-Za-z0-9]+`); err != nil {
+		return nil, err
+	}
 	if len(in.LogGroupNames) > 0 {
 		given++
 		names = in.LogGroupNames

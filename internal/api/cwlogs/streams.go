@@ -75,6 +75,11 @@ func (s *Server) describeLogStreams(ctx context.Context, id Identity, in *descri
 	if err != nil {
 		return nil, err
 	}
+	if in.LogStreamNamePrefix != "" {
+		if err := checkStreamName(in.LogStreamNamePrefix, "logStreamNamePrefix"); err != nil {
+			return nil, err
+		}
+	}
 	switch in.OrderBy {
 	case "", "LogStreamName":
 	case "LastEventTime":
