@@ -384,3 +384,53 @@ func TestQueryDefinitionClientToken(t *testing.T) {
 	wantErr(t, s, "PutQueryDefinition", map[string]any{"name": "x", "queryString": "fields a", "clientToken": "short"},
 		"InvalidParameterException", "Value 'short' at 'clientToken' failed to satisfy constraint: Member must have length between 36 and 128")
 }
+
+// DescribeQueries lists newest first; a query started between two pages
+// used to shift the offset token, so the next page repeated the last one.
+func TestDescribeQueriesPagingWhileStarting(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var tick time.Duration
+	s, err := New(Config{Store: st, Now: func() time.Time { tick += time.Second; return testNow.Add(tick) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	setup(t, s)
+	startQ := func() string {
+		return mustOK(t, s, "StartQuery", map[string]any{"logGroupName": "/g", "startTime": testNow.Add(-time.Hour).Unix(), "endTime": testNow.Unix(), "queryString": "fields @message"})["queryId"].(string)
+	}
+	var want []string
+	for i := 0; i < 4; i++ {
+		want = append([]string{startQ()}, want...) // newest first
+	}
+	seen := map[string]int{}
+	var got []string
+	req := map[string]any{"maxResults": 2}
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+		out := mustOK(t, s, "DescribeQueries", req)
+		for _, q := range out["queries"].([]any) {
+			id := q.(map[string]any)["queryId"].(string)
+			seen[id]++
+			got = append(got, id)
+		}
+		if pages == 0 {
+			startQ() // newer than every listed query: not on later pages
+		}
+		tok, ok := out["nextToken"]
+		if !ok {
+			break
+		}
+		req["nextToken"] = tok
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("paged queries\n got %v\nwant %v", got, want)
+	}
+	wantErr(t, s, "DescribeQueries", map[string]any{"nextToken": encodeOffsetToken(2)}, "InvalidParameterException", "The specified nextToken is invalid.")
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -526,12 +527,21 @@ func (s *Server) describeQueries(ctx context.Context, id Identity, in *describeQ
 		}
 		limit = *in.MaxResults
 	}
-	off := 0
+	// The token is the last query of the previous page, not an offset:
+	// queries are listed newest first, so every query started between two
+	// pages shifted an offset and the next page repeated earlier ones.
+	var after *queryInfo
 	if in.NextToken != "" {
-		var err error
-		if off, err = decodeOffsetToken(in.NextToken); err != nil {
+		raw, err := decodeToken(in.NextToken)
+		if err != nil {
 			return nil, err
 		}
+		ct, qid, ok := strings.Cut(raw, "/")
+		n, perr := strconv.ParseInt(ct, 10, 64)
+		if !ok || perr != nil || qid == "" {
+			return nil, invalidParam("The specified nextToken is invalid.")
+		}
+		after = &queryInfo{CreateTime: n, QueryID: qid}
 	}
 	s.queries.mu.Lock()
 	var all []queryInfo
@@ -555,18 +565,23 @@ func (s *Server) describeQueries(ctx context.Context, id Identity, in *describeQ
 		all = append(all, qi)
 	}
 	s.queries.mu.Unlock()
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].CreateTime != all[j].CreateTime {
-			return all[i].CreateTime > all[j].CreateTime
+	before := func(a, b *queryInfo) bool { // a listed before b
+		if a.CreateTime != b.CreateTime {
+			return a.CreateTime > b.CreateTime
 		}
-		return all[i].QueryID < all[j].QueryID
-	})
+		return a.QueryID < b.QueryID
+	}
+	sort.Slice(all, func(i, j int) bool { return before(&all[i], &all[j]) })
+	if after != nil {
+		all = all[sort.Search(len(all), func(i int) bool { return before(after, &all[i]) }):]
+	}
 	out := describeQueriesOut{Queries: []queryInfo{}}
-	if off < len(all) {
-		end := min(off+limit, len(all))
-		out.Queries = all[off:end]
+	if len(all) > 0 {
+		end := min(limit, len(all))
+		out.Queries = all[:end]
 		if end < len(all) {
-			out.NextToken = encodeOffsetToken(end)
+			last := all[end-1]
+			out.NextToken = encodeToken(strconv.FormatInt(last.CreateTime, 10) + "/" + last.QueryID)
 		}
 	}
 	return out, nil
