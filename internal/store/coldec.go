@@ -928,12 +928,42 @@ func decodeDictSubset(ar *colArena, r *chunkReader, col *scan.Column, full scan.
 		col.Codes[sub.pos[rr]] = c
 		used[c] = true
 	}
-	col.Dict = make([]string, nd)
-	dr := &chunkReader{b: r.b, i: dictAt}
-	if venc == encIPv4 {
-		col.DictIPv4 = ipv4NumbersIn(ar, r.b[dictAt:], int(nd))
+	// The dictionary holds only the values in use (a few hundred of a
+	// block's thousands of user names or addresses), renumbered in
+	// dictionary order: no array of every value to allocate, zero and
+	// have the collector scan.
+	remap := ar.int32s(int(nd))[:nd] // new code of each used value
+	cnt := 0
+	for k, u := range used {
+		if u {
+			remap[k] = int32(cnt)
+			cnt++
+		}
 	}
-	readStringsTo(dr, venc, int(nd), func(k int) bool { return used[k] }, func(k int, s string) { col.Dict[k] = s })
+	if cnt == 0 {
+		// No kept row has the field: codes stay 0, which must name an
+		// entry when the dictionary has one.
+		col.Dict = make([]string, min(nd, 1))
+		return col, nil
+	}
+	for _, rr := range sub.rows {
+		if o := sub.pos[rr]; full == nil || col.Present.Get(int(o)) {
+			col.Codes[o] = uint32(remap[col.Codes[o]])
+		}
+	}
+	col.Dict = make([]string, cnt)
+	if venc == encIPv4 {
+		ips := ar.fullCodes(cnt) // every element is written
+		vals := r.b[dictAt:]     // nd addresses of 4 bytes (checked above)
+		for k, u := range used {
+			if u {
+				ips[remap[k]] = binary.BigEndian.Uint32(vals[4*k:])
+			}
+		}
+		col.DictIPv4 = ips
+	}
+	dr := &chunkReader{b: r.b, i: dictAt}
+	readStringsTo(dr, venc, int(nd), func(k int) bool { return used[k] }, func(k int, s string) { col.Dict[remap[k]] = s })
 	if dr.err != nil {
 		return nil, dr.err
 	}

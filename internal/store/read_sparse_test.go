@@ -71,6 +71,15 @@ func TestDecodeSparseSubset(t *testing.T) {
 					if g, w := got.Value(k), full.Value(r); g != w {
 						t.Fatalf("%s: kept row %d (row %d): %#v, want %#v", label, k, r, g, w)
 					}
+					if got.DictIPv4 != nil && got.Has(k) {
+						if len(got.DictIPv4) != len(got.Dict) {
+							t.Fatalf("%s: %d addresses for %d values", label, len(got.DictIPv4), len(got.Dict))
+						}
+						a := got.DictIPv4[got.Codes[k]]
+						if s := fmt.Sprintf("%d.%d.%d.%d", a>>24, a>>16&255, a>>8&255, a&255); s != got.Value(k).S {
+							t.Fatalf("%s: kept row %d: address %s, text %s", label, k, s, got.Value(k).S)
+						}
+					}
 				}
 				// A lazy load's subset: the kept rows go to every third
 				// output row.
