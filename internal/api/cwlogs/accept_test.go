@@ -434,3 +434,44 @@ func TestDescribeQueriesPagingWhileStarting(t *testing.T) {
 	}
 	wantErr(t, s, "DescribeQueries", map[string]any{"nextToken": encodeOffsetToken(2)}, "InvalidParameterException", "The specified nextToken is invalid.")
 }
+
+// DescribeLogStreams in name order pages after the last name listed: a
+// stream created between two pages used to shift the offset token and
+// repeat a listed stream.
+func TestDescribeLogStreamsPagingWhileCreating(t *testing.T) {
+	s := newTestServer(t)
+	mustOK(t, s, "CreateLogGroup", map[string]any{"logGroupName": "/g"})
+	for _, n := range []string{"b", "d", "f", "h"} {
+		mustOK(t, s, "CreateLogStream", map[string]any{"logGroupName": "/g", "logStreamName": n})
+	}
+	for _, desc := range []bool{false, true} {
+		var got []string
+		req := map[string]any{"logGroupName": "/g", "limit": 2, "descending": desc}
+		for pages := 0; ; pages++ {
+			if pages > 10 {
+				t.Fatal("paging does not end")
+			}
+			out := mustOK(t, s, "DescribeLogStreams", req)
+			for _, st := range out["logStreams"].([]any) {
+				got = append(got, st.(map[string]any)["logStreamName"].(string))
+			}
+			if pages == 0 {
+				// Before the page boundary in either order.
+				name := map[bool]string{false: "a", true: "z"}[desc]
+				mustOK(t, s, "CreateLogStream", map[string]any{"logGroupName": "/g", "logStreamName": name})
+			}
+			tok, ok := out["nextToken"]
+			if !ok {
+				break
+			}
+			req["nextToken"] = tok
+		}
+		// a (ascending) and z (descending) sort before the first page's
+		// end: not listed, and nothing listed twice. The descending pass
+		// also has the a of the ascending one.
+		want := map[bool]string{false: "b d f h", true: "h f d b a"}[desc]
+		if strings.Join(got, " ") != want {
+			t.Errorf("descending %v: paged %v, want %s", desc, got, want)
+		}
+	}
+}

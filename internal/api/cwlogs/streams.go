@@ -93,9 +93,18 @@ func (s *Server) describeLogStreams(ctx context.Context, id Identity, in *descri
 	if err != nil {
 		return nil, err
 	}
-	offset := 0
+	// Pages in name order continue after the last name listed ("n/<name>"),
+	// so streams created between two pages neither repeat nor hide listed
+	// ones; in LastEventTime order, which events reorder, by offset.
+	offset, afterName := 0, ""
 	if in.NextToken != "" {
-		if offset, err = decodeOffsetToken(in.NextToken); err != nil {
+		raw, err := decodeToken(in.NextToken)
+		if err != nil {
+			return nil, err
+		}
+		if name, ok := strings.CutPrefix(raw, "n/"); ok && in.OrderBy != "LastEventTime" && checkStreamName(name, "nextToken") == nil {
+			afterName = name
+		} else if offset, err = decodeOffsetToken(in.NextToken); err != nil {
 			return nil, err
 		}
 	}
@@ -118,6 +127,14 @@ func (s *Server) describeLogStreams(ctx context.Context, id Identity, in *descri
 			streams[i], streams[j] = streams[j], streams[i]
 		}
 	}
+	if afterName != "" {
+		offset = sort.Search(len(streams), func(i int) bool {
+			if in.Descending {
+				return streams[i].Name < afterName
+			}
+			return streams[i].Name > afterName
+		})
+	}
 	out := describeLogStreamsOut{LogStreams: []logStreamOut{}}
 	for i := offset; i < len(streams) && len(out.LogStreams) < limit; i++ {
 		st := streams[i]
@@ -130,6 +147,9 @@ func (s *Server) describeLogStreams(ctx context.Context, id Identity, in *descri
 	}
 	if offset+limit < len(streams) {
 		out.NextToken = encodeOffsetToken(offset + limit)
+		if in.OrderBy != "LastEventTime" {
+			out.NextToken = encodeToken("n/" + out.LogStreams[len(out.LogStreams)-1].LogStreamName)
+		}
 	}
 	return out, nil
 }
