@@ -1020,39 +1020,67 @@ func readStringsTo(r *chunkReader, enc byte, n int, wanted func(int) bool, set f
 		}
 		// The lengths come first, then the bytes: a first walk checks
 		// and sums the lengths, later ones (over lengths known to be
-		// good) find the wanted values, so no array of n lengths.
-		lensAt := r.i
+		// good) find the wanted values, so no array of n lengths. Most
+		// lengths take one byte: read inline.
+		b := r.b
+		lensAt, at := r.i, r.i
 		total := uint64(0)
 		for i := 0; i < n; i++ {
-			l := r.uvarint()
-			if r.err != nil {
-				return
+			var l uint64
+			if at < len(b) && b[at] < 0x80 {
+				l = uint64(b[at])
+				at++
+			} else {
+				x, k := binary.Uvarint(b[min(at, len(b)):])
+				if k <= 0 {
+					r.i = at
+					r.fail("bad varint")
+					return
+				}
+				l = x
+				at += k
 			}
-			if l > uint64(len(r.b)) {
+			if l > uint64(len(b)) {
+				r.i = at
 				r.fail("string length %d exceeds chunk", l)
 				return
 			}
 			total += l
 		}
-		b := r.bytes(total)
+		r.i = at
+		data := r.bytes(total)
 		if r.err != nil || set == nil {
 			return
 		}
+		// Two more walks over the lengths (known good now): the size of
+		// the wanted values, then the values.
 		size := 0
-		lr := chunkReader{b: r.b, i: lensAt}
-		for i := 0; i < n; i++ {
-			if l := int(lr.uvarint()); wanted(i) {
-				size += l
+		for i, at := 0, lensAt; i < n; i++ {
+			l := uint64(b[at])
+			if l < 0x80 {
+				at++
+			} else {
+				var k int
+				l, k = binary.Uvarint(b[at:])
+				at += k
+			}
+			if wanted(i) {
+				size += int(l)
 			}
 		}
 		buf := make([]byte, 0, size)
-		lr.i = lensAt
-		off := 0
-		for i := 0; i < n; i++ {
-			l := int(lr.uvarint())
+		for i, at, off := 0, lensAt, 0; i < n; i++ {
+			l := int(b[at])
+			if l < 0x80 {
+				at++
+			} else {
+				x, k := binary.Uvarint(b[at:])
+				l = int(x)
+				at += k
+			}
 			if wanted(i) {
 				start := len(buf)
-				buf = append(buf, b[off:off+l]...)
+				buf = append(buf, data[off:off+l]...)
 				set(i, unsafe.String(unsafe.SliceData(buf[start:]), l))
 			}
 			off += l
