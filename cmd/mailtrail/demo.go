@@ -156,6 +156,8 @@ func printDemoHelp(w io.Writer, addr, secret, alias, account string) {
 	acl := mailserver.GroupFor(alias, event.LogTypeAccessControl)
 	mail := mailserver.GroupFor(alias, event.LogTypeEmailEvent)
 	mbx := mailserver.GroupFor(alias, event.LogTypeMailboxAccess)
+	// mtl, not mt: /usr/bin/mt (Debian's cpio) answers a line pasted into a
+	// shell without the function with "invalid argument 'logs'".
 	// q waits for the query to end instead of sleeping a fixed time (a
 	// busy machine answers Running with partial rows), and prints the rows
 	// as field=value lines: get-query-results' JSON is about 25 lines per
@@ -166,15 +168,15 @@ mailtrail demo is serving the CloudWatch Logs API on http://%[1]s
 Paste into another shell (bash; the AWS CLI v2 as Debian's awscli installs it, or v1):
 
   export AWS_ACCESS_KEY_ID=%[2]s AWS_SECRET_ACCESS_KEY=%[3]s AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=
-  mt() { aws --endpoint-url http://%[1]s "$@"; }
+  mtl() { aws --endpoint-url http://%[1]s "$@"; }
   S=$(date -d '31 days ago' +%%s) E=$(date +%%s)
   q() { # q GROUP 'QUERY': run a Logs Insights query over the last 31 days, wait for it, print 20 rows
-    local id st; id=$(mt logs start-query --log-group-name "$1" --start-time $S --end-time $E --query-string "$2" --output text --query queryId) || return
-    until st=$(mt logs get-query-results --query-id $id --output text --query "join('', [status, ': ', to_string(length(results)), ' rows; ', to_string(statistics.recordsMatched), ' records matched, ', to_string(statistics.recordsScanned), ' scanned'])") || return; [[ $st != Scheduled* && $st != Running* ]]; do sleep 1; done
-    echo "$st"; mt logs get-query-results --query-id $id --output text --query "results[:20][?field!='@ptr'].join('=', [field, value])"
+    local id st; id=$(mtl logs start-query --log-group-name "$1" --start-time $S --end-time $E --query-string "$2" --output text --query queryId) || return
+    until st=$(mtl logs get-query-results --query-id $id --output text --query "join('', [status, ': ', to_string(length(results)), ' rows; ', to_string(statistics.recordsMatched), ' records matched, ', to_string(statistics.recordsScanned), ' scanned'])") || return; [[ $st != Scheduled* && $st != Running* ]]; do sleep 1; done
+    echo "$st"; mtl logs get-query-results --query-id $id --output text --query "results[:20][?field!='@ptr'].join('=', [field, value])"
   }
 
-  mt logs describe-log-groups --query 'logGroups[].[logGroupName,storedBytes]' --output table
+  mtl logs describe-log-groups --query 'logGroups[].[logGroupName,storedBytes]' --output table
 
   # Who failed to log in, and from where (seed scenario 3)
   q %[4]s 'fields user, source_ip, protocol, auth_successful, auth_failed_reason | filter auth_successful = 0'
@@ -195,18 +197,18 @@ Paste into another shell (bash; the AWS CLI v2 as Debian's awscli installs it, o
   q %[7]s 'stats count(*) by bin(1h)'
 
   # The raw API: every row with its fields, the statistics and the status, as JSON
-  Q=$(mt logs start-query --log-group-name %[4]s --start-time $S --end-time $E \
-      --query-string 'filter auth_successful = 0 | limit 2' --output text --query queryId); sleep 2; mt logs get-query-results --query-id $Q
+  Q=$(mtl logs start-query --log-group-name %[4]s --start-time $S --end-time $E \
+      --query-string 'filter auth_successful = 0 | limit 2' --output text --query queryId); sleep 2; mtl logs get-query-results --query-id $Q
 
   # Filter patterns
-  mt logs filter-log-events --log-group-name %[4]s --filter-pattern '{ $.auth_successful IS FALSE }' --max-items 5
+  mtl logs filter-log-events --log-group-name %[4]s --filter-pattern '{ $.auth_successful IS FALSE }' --max-items 5
 
   # Follow a group live (Ctrl-C ends it), and write to it from a third shell
-  mt logs tail %[4]s --follow --format short
-  mt logs create-log-stream --log-group-name %[4]s --log-stream-name my-test
-  mt logs put-log-events --log-group-name %[4]s --log-stream-name my-test --log-events timestamp=$(date +%%s000),message='hello from the demo'
+  mtl logs tail %[4]s --follow --format short
+  mtl logs create-log-stream --log-group-name %[4]s --log-stream-name my-test
+  mtl logs put-log-events --log-group-name %[4]s --log-stream-name my-test --log-events timestamp=$(date +%%s000),message='hello from the demo'
   # With a CLI that has start-live-tail (v1, or v2 2.15+), the streaming API itself:
-  #   AWS_DISABLE_HOST_PREFIX_INJECTION=true mt logs start-live-tail --log-group-identifiers arn:aws:logs:us-east-1:%[8]s:log-group:%[4]s
+  #   AWS_DISABLE_HOST_PREFIX_INJECTION=true mtl logs start-live-tail --log-group-identifiers arn:aws:logs:us-east-1:%[8]s:log-group:%[4]s
 
 Ctrl-C stops the server (the data stays in the data directory).
 `, addr, demoKeyID, secret, auth, acl, mail, mbx, account)
