@@ -38,6 +38,11 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if f.noAuth {
 		return fmt.Errorf("demo: --no-auth is not offered; the demo prints a credential to use")
 	}
+	if *n < 1000 {
+		// Fewer leave some of the groups the printed commands query empty
+		// or absent.
+		return fmt.Errorf("demo: -n %d: generate at least 1000 records", *n)
+	}
 	if f.creds != "" {
 		return fmt.Errorf("demo: --credentials is not offered; the demo makes its own credential (use serve for your keys)")
 	}
