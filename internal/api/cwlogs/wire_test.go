@@ -61,6 +61,10 @@ func TestWireGolden(t *testing.T) {
 		{"get-query-results-last-page", "POST", TargetPrefix + "GetQueryResults", `{"queryId":"` + qid + `","maxItems":1,"nextToken":"` + encodeOffsetToken(1) + `"}`},
 		{"describe-log-groups", "POST", TargetPrefix + "DescribeLogGroups", `{}`},
 		{"get-log-events", "POST", TargetPrefix + "GetLogEvents", `{"logGroupName":"/g","logStreamName":"s","startFromHead":true}`},
+		{"negative-time", "POST", TargetPrefix + "FilterLogEvents", `{"logGroupName":"/g","startTime":-6795364578871}`},
+		{"filter-pattern-error", "POST", TargetPrefix + "FilterLogEvents", `{"logGroupName":"/g","filterPattern":"{ $.user = "}`},
+		{"null-member", "POST", TargetPrefix + "GetQueryResults", `{}`},
+		{"filter-log-events", "POST", TargetPrefix + "FilterLogEvents", `{"logGroupName":"/g"}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
