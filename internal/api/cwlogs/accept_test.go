@@ -1,6 +1,7 @@
 package cwlogs
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"path/filepath"
@@ -472,6 +473,50 @@ func TestDescribeLogStreamsPagingWhileCreating(t *testing.T) {
 		want := map[bool]string{false: "b d f h", true: "h f d b a"}[desc]
 		if strings.Join(got, " ") != want {
 			t.Errorf("descending %v: paged %v, want %s", desc, got, want)
+		}
+	}
+}
+
+// BenchmarkFilterLogEventsPage: one 10,000-event page out of 20,000 (the
+// sort key now carries the sequence number read from each @ptr).
+func BenchmarkFilterLogEventsPage(b *testing.B) {
+	st, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	s, err := New(Config{Store: st, Now: func() time.Time { return testNow }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	st.CreateLogGroup(s.DefaultAccount, "/g", store.GroupOptions{})
+	st.CreateLogStream(s.DefaultAccount, "/g", "s")
+	for batch := 0; batch < 4; batch++ {
+		evs := make([]store.Event, 5000)
+		for i := range evs {
+			evs[i] = store.Event{Timestamp: testNow.Add(-time.Hour).UnixMilli() + int64(batch*5000+i)/3, Message: []byte(fmt.Sprintf(`{"n":%d,"user":"u%d@example.com"}`, i, i%97))}
+		}
+		if err := st.Append(s.DefaultAccount, "/g", "s", evs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	req := []byte(`{"logGroupName":"/g"}`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out, err := s.ops["FilterLogEvents"](context.Background(), Identity{Account: s.DefaultAccount}, req)
+		if err != nil || len(out.(filterLogEventsOut).Events) != 10000 {
+			b.Fatalf("FilterLogEvents: %v", err)
+		}
+	}
+}
+
+func BenchmarkPtrSeq(b *testing.B) {
+	ptr := base64.RawURLEncoding.EncodeToString([]byte{7, 0x80, 0x80, 0x80, 0x80, 0x10, 0x96, 0x81, 0x02})
+	for i := 0; i < b.N; i++ {
+		if ptrSeq(ptr) == 0 {
+			b.Fatal("no sequence")
 		}
 	}
 }
