@@ -97,6 +97,9 @@ func TestValidationErrors(t *testing.T) {
 			"InvalidParameterException", "at 'logStreamNamePrefix' failed to satisfy constraint"},
 		{"query group names", "StartQuery", map[string]any{"logGroupNames": []string{"/g", "a b"}, "startTime": start, "endTime": end, "queryString": "fields @message"},
 			"InvalidParameterException", "Value '[/g, a b]' at 'logGroupNames' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+]"},
+		// The store's refusals without its "invalid parameter: " prefix.
+		{"reserved group name", "CreateLogGroup", map[string]any{"logGroupName": "aws/x"},
+			"InvalidParameterException", `log group name "aws/x": names starting with aws/ are reserved`},
 		// Unchanged answers next to the new ones.
 		{"query reversed", "StartQuery", grp(map[string]any{"startTime": end, "endTime": start, "queryString": "fields @message"}),
 			"InvalidParameterException", "End time should not be before the start time"},
@@ -105,6 +108,9 @@ func TestValidationErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			wantErr(t, s, c.op, c.body, c.code, c.msg)
 		})
+	}
+	if _, out := call(t, s, "CreateLogGroup", map[string]any{"logGroupName": "aws/y"}); strings.HasPrefix(fmt.Sprint(out["message"]), "invalid parameter") {
+		t.Errorf("store prefix kept: %v", out["message"])
 	}
 }
 

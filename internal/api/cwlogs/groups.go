@@ -33,7 +33,9 @@ func storeErr(err error, what string) error {
 	case errors.Is(err, store.ErrAlreadyExists):
 		return apiErr(400, "ResourceAlreadyExistsException", "The specified %s already exists", what)
 	case errors.Is(err, store.ErrInvalid):
-		return invalidParam("%v", err)
+		// The store's text after its "invalid parameter: " prefix, which
+		// the exception's name already says.
+		return invalidParam("%s", strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": "))
 	}
 	return err
 }
