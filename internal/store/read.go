@@ -742,7 +742,12 @@ func applyHint(ar *colArena, col *scan.Column, h *scan.Hint, rows int, keep []bo
 		// (no call per row).
 		pass := ar.bools(rows)
 		pres := col.Present
-		for i := range pass {
+		pb := boolBytes(pass)
+		i := 0
+		for ; i+8 <= len(pb); i += 8 {
+			binary.LittleEndian.PutUint64(pb[i:], spreadBits[byte(pres[i>>6]>>(uint(i)&63))])
+		}
+		for ; i < len(pass); i++ {
 			pass[i] = pres[i>>6]>>(uint(i)&63)&1 != 0
 		}
 		return andPresent(keep, pass, nil)
@@ -807,25 +812,55 @@ func applyHint(ar *colArena, col *scan.Column, h *scan.Hint, rows int, keep []bo
 // andPresent returns keep (nil: all rows) ∧ pass ∧ present (nil: all
 // rows), reusing pass as the result when keep is nil; nil when every row
 // stays.
+//
+// A bool is the byte 0 or 1, so eight rows are one word: ANDed with the
+// bitmap's next eight bits spread one to a byte (spreadBits), or with
+// eight keep flags, at once.
 func andPresent(keep, pass []bool, present scan.Bitmap) []bool {
+	pb := boolBytes(pass)
+	n := len(pb) &^ 7 // whole words
 	if present != nil {
-		for i := range pass {
+		for i := 0; i < n; i += 8 {
+			w := binary.LittleEndian.Uint64(pb[i:])
+			binary.LittleEndian.PutUint64(pb[i:], w&spreadBits[byte(present[i>>6]>>(uint(i)&63))])
+		}
+		for i := n; i < len(pass); i++ {
 			pass[i] = uint64(b2i(pass[i]))&(present[i>>6]>>(uint(i)&63)) != 0
 		}
 	}
 	if keep == nil {
-		for _, p := range pass {
+		for i := 0; i < n; i += 8 {
+			if binary.LittleEndian.Uint64(pb[i:]) != 0x0101010101010101 {
+				return pass
+			}
+		}
+		for _, p := range pass[n:] {
 			if !p {
 				return pass
 			}
 		}
 		return nil
 	}
-	for i, p := range pass {
-		keep[i] = b2i(keep[i])&b2i(p) != 0
+	kb := boolBytes(keep[:len(pass)])
+	for i := 0; i < n; i += 8 {
+		binary.LittleEndian.PutUint64(kb[i:], binary.LittleEndian.Uint64(kb[i:])&binary.LittleEndian.Uint64(pb[i:]))
+	}
+	for i := n; i < len(pass); i++ {
+		keep[i] = b2i(keep[i])&b2i(pass[i]) != 0
 	}
 	return keep
 }
+
+// spreadBits[x] has byte k set to bit k of x: eight bitmap bits as eight
+// bools.
+var spreadBits = func() (t [256]uint64) {
+	for x := range t {
+		for k := 0; k < 8; k++ {
+			t[x] |= uint64(x>>k&1) << (8 * k)
+		}
+	}
+	return t
+}()
 
 // hintMatches reports whether row i of c may satisfy h. It must never say
 // false for a row the engine would accept; it follows the Insights coercion
