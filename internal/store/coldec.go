@@ -1487,3 +1487,114 @@ func intMatches(ar *colArena, p []byte, nrows int, t intTest) (rows []int32, val
 	}
 	return rows, vals, true, nil
 }
+
+// dictMatches is intMatches for a dictionary chunk and any hint but
+// presence: the hint is judged once per dictionary value (as applyHint
+// does), then the rows whose code passes are found from the codes alone,
+// with no code array over every row and no pass array. The returned
+// column holds the passing rows' codes (Codes[k] for rows[k]) over the
+// whole dictionary. ok is false when the chunk is not a dictionary chunk.
+func dictMatches(ar *colArena, p []byte, nrows int, h *scan.Hint) (rows []int32, col *scan.Column, ok bool, err error) {
+	if nrows > 8*len(p) || nrows > maxBlockRows {
+		return nil, nil, false, fmt.Errorf("chunk of %d bytes cannot hold %d rows", len(p), nrows)
+	}
+	r := &chunkReader{b: p}
+	var full scan.Bitmap
+	n := nrows
+	switch r.byte1() {
+	case 0:
+	case 1:
+		bm := r.bytes(uint64((nrows + 7) / 8))
+		if r.err != nil {
+			return nil, nil, false, r.err
+		}
+		full = ar.bitmap(nrows)
+		var word [8]byte
+		for w := range full {
+			k := copy(word[:], bm[min(8*w, len(bm)):])
+			clear(word[k:])
+			full[w] = binary.LittleEndian.Uint64(word[:])
+		}
+		if rem := nrows & 63; rem != 0 {
+			full[len(full)-1] &= 1<<uint(rem) - 1 // ignore padding bits
+		}
+		n = 0
+		for _, x := range full {
+			n += bits.OnesCount64(x)
+		}
+	default:
+		r.fail("bad presence byte")
+	}
+	if r.err != nil {
+		return nil, nil, false, r.err
+	}
+	if r.i >= len(p) || p[r.i] != encDict {
+		return nil, nil, false, nil
+	}
+	r.i++
+	col = &scan.Column{Type: scan.TypeDict}
+	nd := r.uvarint()
+	if nd > uint64(len(p)) {
+		r.fail("dictionary size %d exceeds chunk", nd)
+		return nil, nil, false, r.err
+	}
+	venc := r.byte1()
+	if venc != encStr && venc != encUUID && venc != encIPv4 {
+		r.fail("bad dictionary value encoding %d", venc)
+		return nil, nil, false, r.err
+	}
+	if venc == encIPv4 && r.err == nil {
+		col.DictIPv4 = ipv4NumbersIn(ar, r.b[r.i:], int(nd))
+	}
+	col.Dict = readStrings(r, venc, int(nd))
+	w := int(r.byte1())
+	if w != 1 && w != 2 && w != 4 {
+		r.fail("bad code width %d", w)
+		return nil, nil, false, r.err
+	}
+	b := r.bytes(uint64(n) * uint64(w))
+	if r.err == nil && r.i != len(p) {
+		r.fail("%d trailing bytes", len(p)-r.i)
+	}
+	if r.err != nil {
+		return nil, nil, false, r.err
+	}
+	pass := ar.bools(int(nd))
+	any := false
+	d := &scan.Column{Type: scan.TypeString, Strs: col.Dict}
+	for k := range pass {
+		pass[k] = hintMatches(d, k, h)
+		any = any || pass[k]
+	}
+	rows = ar.int32s(n)
+	codes := ar.fullCodes(n)[:0] // at most n pass; written as far as filled
+	mx := uint32(0)
+	for i := 0; i < n; i++ {
+		c := dictCode(b, w, i)
+		mx = max(mx, c)
+		if any && uint64(c) < nd && pass[c] {
+			rows = append(rows, int32(i))
+			codes = append(codes, c)
+		}
+	}
+	if n > 0 && uint64(mx) >= nd {
+		return nil, nil, false, fmt.Errorf("at chunk byte %d: code %d out of dictionary range %d", r.i, mx, nd)
+	}
+	if full != nil && len(rows) > 0 {
+		// Value k is the row of the k-th set bit (as in intMatches).
+		wi, x, base := 0, full[0], 0
+		for k, vi := range rows {
+			for c := bits.OnesCount64(x); int(vi)-base >= c; c = bits.OnesCount64(x) {
+				base += c
+				wi++
+				x = full[wi]
+			}
+			for ; base < int(vi); base++ {
+				x &= x - 1
+			}
+			rows[k] = int32(64*wi + bits.TrailingZeros64(x))
+		}
+	}
+	col.Codes = codes
+	return rows, col, true, nil
+}

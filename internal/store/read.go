@@ -382,14 +382,14 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		rows []int32 // the stored rows the column holds, ascending
 		col  *scan.Column
 	}
-	exact := map[int]exactCol{} // int hint columns at the rows that passed them (intMatches)
+	exact := map[int]exactCol{} // int and dictionary hint columns at the rows that passed them (intMatches, dictMatches)
 	var presentHint []int       // user columns a presence hint kept rows by: every kept row has them
 	countKept := func() {
 		if keep != nil {
 			kept = countTrue(keep)
 		}
 	}
-	var lastRows []int32 // the kept rows when the last hint was applied by intMatches (keep not built)
+	var lastRows []int32 // the kept rows when the last hint was applied by intMatches or dictMatches (keep not built)
 	for n, hi := range order {
 		h := &hints[hi]
 		var col *scan.Column
@@ -410,51 +410,68 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			if !ok {
 				return nil, nil // no row has the field: no row can match
 			}
-			if it, ok := intTestOf(h); ok && bi.cols[ci].typ == scan.TypeInt && userCols[ci] == nil {
-				// An int filter column (flags, codes): the hint is
-				// applied while the chunk is read, and only the passing
-				// rows' values are kept.
-				rows, vals, ok, err := bts.intMatches(ci, it)
-				if err != nil {
-					return nil, err
-				}
-				if ok {
-					switch {
-					case keep != nil:
-						j := 0 // of the passing rows, those still kept
-						for i, r := range rows {
-							if keep[r] {
-								rows[j], vals[j] = r, vals[i]
-								j++
-							}
+			// An int or dictionary filter column (flags, codes, event
+			// names): the hint is applied while the chunk is read, and
+			// only the passing rows' values are kept.
+			var rows []int32
+			var ecol *scan.Column
+			fused := false
+			if userCols[ci] == nil {
+				switch typ := bi.cols[ci].typ; {
+				case typ == scan.TypeInt:
+					if it, ok := intTestOf(h); ok {
+						var vals []int64
+						if rows, vals, fused, err = bts.intMatches(ci, it); err != nil {
+							return nil, err
 						}
-						rows, vals = rows[:j], vals[:j]
-					case len(rows) == bi.rows:
-						// Every row passes: the values are the column.
-						userCols[ci] = &scan.Column{Type: scan.TypeInt, Ints: vals}
-						continue
+						ecol = &scan.Column{Type: scan.TypeInt, Ints: vals}
 					}
-					kept = len(rows)
-					if kept == 0 {
-						return nil, nil
+				case typ == scan.TypeDict && h.Op != scan.HintPresent && (keep == nil || kept*4 >= bi.rows):
+					// (With few rows left, the codes of just those are
+					// read by rank instead, below.)
+					if rows, ecol, fused, err = bts.dictMatches(ci, h); err != nil {
+						return nil, err
 					}
-					exact[ci] = exactCol{rows, &scan.Column{Type: scan.TypeInt, Ints: vals}}
-					if n == len(order)-1 {
-						// The last hint: the subset is built from rows,
-						// with no keep mask over every row.
-						lastRows = rows
-						continue
+				}
+			}
+			if fused {
+				switch {
+				case keep != nil:
+					j := 0 // of the passing rows, those still kept
+					for i, r := range rows {
+						if keep[r] {
+							rows[j] = r
+							moveValue(ecol, j, i)
+							j++
+						}
 					}
-					if keep == nil {
-						keep = sc.arena.bools(bi.rows)
-					} else {
-						clear(keep)
-					}
-					for _, r := range rows {
-						keep[r] = true
-					}
+					rows = rows[:j]
+					truncValues(ecol, j)
+				case len(rows) == bi.rows:
+					// Every row passes: the values are the column.
+					userCols[ci] = ecol
 					continue
 				}
+				kept = len(rows)
+				if kept == 0 {
+					return nil, nil
+				}
+				exact[ci] = exactCol{rows, ecol}
+				if n == len(order)-1 {
+					// The last hint: the subset is built from rows,
+					// with no keep mask over every row.
+					lastRows = rows
+					continue
+				}
+				if keep == nil {
+					keep = sc.arena.bools(bi.rows)
+				} else {
+					clear(keep)
+				}
+				for _, r := range rows {
+					keep[r] = true
+				}
+				continue
 			}
 			if _, done := userCols[ci]; !done && keep != nil && kept*4 < bi.rows {
 				// Few rows left: decode this column at those rows only.
@@ -528,15 +545,15 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			if len(ec.rows) != len(sub.rows) {
 				// Later hints dropped rows: the kept rows are a subset
 				// of ec.rows (both ascending).
-				ints := sc.arena.fullInts(len(sub.rows))
+				idx := make([]int, len(sub.rows))
 				j := 0
 				for i, r := range sub.rows {
 					for int(ec.rows[j]) != r {
 						j++
 					}
-					ints[i] = c.Ints[j]
+					idx[i] = j
 				}
-				c = &scan.Column{Type: scan.TypeInt, Ints: ints}
+				c = compactColumnIn(&sc.arena, c, idx)
 			}
 			userCols[ci] = c
 		}
@@ -725,6 +742,24 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 		b.Load = lb.load
 	}
 	return b, nil
+}
+
+// moveValue copies value i of an int or dictionary column to j.
+func moveValue(c *scan.Column, j, i int) {
+	if c.Type == scan.TypeDict {
+		c.Codes[j] = c.Codes[i]
+	} else {
+		c.Ints[j] = c.Ints[i]
+	}
+}
+
+// truncValues keeps the first n values of an int or dictionary column.
+func truncValues(c *scan.Column, n int) {
+	if c.Type == scan.TypeDict {
+		c.Codes = c.Codes[:n]
+	} else {
+		c.Ints = c.Ints[:n]
+	}
 }
 
 // applyHint clears keep[i] (keep nil: all rows are kept) for every row of

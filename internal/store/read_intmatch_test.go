@@ -201,7 +201,7 @@ func TestScanIntHints(t *testing.T) {
 		}
 		must(t, s.Append(acct, "/ih", "s", evs))
 	}
-	cols := []string{"@ptr", "ok", "n", "event.size", "request_id", "ip"}
+	cols := []string{"@ptr", "ok", "n", "event.size", "request_id", "ip", "user_id"}
 	hintSets := map[string][]scan.Hint{
 		"eq":       {{Op: scan.HintEq, Field: "ok", Num: 1, IsNum: true}},
 		"range":    {{Op: scan.HintRange, Field: "n", Lo: -100, Hi: 100}},
@@ -209,6 +209,13 @@ func TestScanIntHints(t *testing.T) {
 		"two cols": {{Op: scan.HintEq, Field: "ok", Num: 0, IsNum: true}, {Op: scan.HintRange, Field: "n", Lo: 0, Hi: math.Inf(1)}},
 		"str then": {{Op: scan.HintContains, Field: "ip", Str: "10.1."}, {Op: scan.HintRange, Field: "event.size", Lo: 0, Hi: 40000}},
 		"none":     {{Op: scan.HintEq, Field: "n", Num: 100000, IsNum: true}},
+		// Dictionary columns (dictMatches): alone, after an int hint,
+		// before a string hint, and with few rows left (read by rank).
+		"dict contains": {{Op: scan.HintContains, Field: "ip", Str: "10.1."}},
+		"dict in":       {{Op: scan.HintIn, Field: "ip", Set: []string{"10.0.1.1", "10.2.7.7", "10.1.3.0"}}},
+		"int then dict": {{Op: scan.HintEq, Field: "ok", Num: 1, IsNum: true}, {Op: scan.HintContains, Field: "ip", Str: ".2."}},
+		"dict, uuid":    {{Op: scan.HintContains, Field: "ip", Str: "10.2"}, {Op: scan.HintContains, Field: "user_id", Str: "a"}},
+		"dict few left": {{Op: scan.HintRange, Field: "n", Lo: -20, Hi: 20}, {Op: scan.HintContains, Field: "ip", Str: "10.1."}},
 	}
 	scanRows := func(hints []scan.Hint) map[string]string {
 		out := map[string]string{}
@@ -309,6 +316,133 @@ func BenchmarkIntMatches(b *testing.B) {
 				b.Fatal(err)
 			}
 			applyHint(&ar, col, h, rows, nil)
+		}
+	})
+}
+
+// TestDictMatches checks the fused filter of dictionary chunks against
+// decoding the column and applying the hint, for string, UUID and IPv4
+// dictionaries with and without presence bitmaps, for every hint kind a
+// dictionary column gets.
+func TestDictMatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	gens := map[string]func() string{
+		"names": func() string { return fmt.Sprintf("user%d@example.org", rng.IntN(300)) },
+		"ipv4":  func() string { return fmt.Sprintf("10.%d.%d.%d", rng.IntN(3), rng.IntN(5), rng.IntN(250)) },
+		"uuid":  func() string { return fmt.Sprintf("7b0c3a52-1111-4222-8333-4444555566%02x", rng.IntN(200)) },
+		"nums":  func() string { return fmt.Sprint(rng.IntN(40)) },
+		"wide":  func() string { return fmt.Sprintf("v%d", rng.IntN(70000)) }, // two- or four-byte codes
+	}
+	hints := []scan.Hint{
+		{Op: scan.HintEq, Str: "user7@example.org"},
+		{Op: scan.HintIn, Set: []string{"10.1.2.3", "10.0.0.7", "user9@example.org", "5"}},
+		{Op: scan.HintContains, Str: "1"},
+		{Op: scan.HintEq, Num: 12, IsNum: true},
+		{Op: scan.HintRange, Lo: 3, Hi: 9.5},
+		{Op: scan.HintEq, Str: "no such value"},
+	}
+	for gname, gen := range gens {
+		for _, nrows := range []int{1, 70, 4099} {
+			for _, density := range []float64{1, 0.6, 0.05} {
+				var d colData
+				d.reset("x")
+				for i := 0; i < nrows; i++ {
+					if rng.Float64() < density {
+						d.addStr(int32(i), []byte(gen()))
+					}
+				}
+				if len(d.rows) == 0 {
+					continue
+				}
+				p, _ := encodeColumn(nil, &d, nrows, nil, &strScratch{})
+				full, err := decodeColumn(p, nrows, nil, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for hi := range hints {
+					h := &hints[hi]
+					name := fmt.Sprintf("%s/rows=%d/density=%v/hint=%d", gname, nrows, density, hi)
+					var ar colArena
+					dirty(&ar, nrows)
+					rows, col, ok, err := dictMatches(&ar, p, nrows, h)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					if !ok {
+						if full.Type == scan.TypeDict {
+							t.Fatalf("%s: a dictionary chunk declined", name)
+						}
+						continue
+					}
+					keep := applyHint(nil, full, h, nrows, nil)
+					var want []int32
+					for i := 0; i < nrows; i++ {
+						if keep == nil || keep[i] {
+							want = append(want, int32(i))
+						}
+					}
+					if len(rows) != len(want) || (len(want) > 0 && !slices.Equal(rows, want)) {
+						t.Fatalf("%s: rows %v…, want %v…", name, rows[:min(5, len(rows))], want[:min(5, len(want))])
+					}
+					for k, r := range rows {
+						if g, w := col.Dict[col.Codes[k]], full.Value(int(r)).S; g != w {
+							t.Fatalf("%s: row %d: %q, want %q", name, r, g, w)
+						}
+					}
+					if col.DictIPv4 != nil && len(col.DictIPv4) != len(col.Dict) {
+						t.Fatalf("%s: %d addresses for %d values", name, len(col.DictIPv4), len(col.Dict))
+					}
+				}
+			}
+		}
+	}
+	if _, _, ok, err := dictMatches(nil, []byte{0, encInt, intPlain, 2}, 1, &hints[0]); ok || err != nil {
+		t.Errorf("int chunk: ok=%v err=%v, want declined", ok, err)
+	}
+}
+
+// FuzzDictMatches: on any chunk that dictMatches accepts, it agrees with
+// the general decoder followed by applyHint, and it fails only where that
+// decoder fails.
+func FuzzDictMatches(f *testing.F) {
+	var d colData
+	d.reset("x")
+	for i := 0; i < 9; i += 2 {
+		d.addStr(int32(i), []byte{'a' + byte(i%3)})
+	}
+	p, _ := encodeColumn(nil, &d, 10, nil, &strScratch{})
+	f.Add(p, uint8(10), "a")
+	f.Fuzz(func(t *testing.T, p []byte, n uint8, s string) {
+		rows := int(n % 80)
+		h := &scan.Hint{Op: scan.HintContains, Str: s}
+		got, col, ok, err := dictMatches(nil, p, rows, h)
+		full, derr := decodeColumn(p, rows, nil, nil)
+		if err != nil {
+			if derr == nil {
+				t.Fatalf("dictMatches failed (%v) where decodeColumn did not", err)
+			}
+			return
+		}
+		if !ok {
+			return
+		}
+		if derr != nil {
+			t.Fatalf("dictMatches accepted a chunk decodeColumn rejects: %v", derr)
+		}
+		keep := applyHint(nil, full, h, rows, nil)
+		var want []int32
+		for i := 0; i < rows; i++ {
+			if keep == nil || keep[i] {
+				want = append(want, int32(i))
+			}
+		}
+		if len(got) != len(want) || (len(want) > 0 && !slices.Equal(got, want)) {
+			t.Fatalf("got rows %v, want %v", got, want)
+		}
+		for k, r := range got {
+			if col.Dict[col.Codes[k]] != full.Value(int(r)).S {
+				t.Fatalf("row %d: %q, want %q", r, col.Dict[col.Codes[k]], full.Value(int(r)).S)
+			}
 		}
 	})
 }

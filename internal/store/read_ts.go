@@ -77,3 +77,19 @@ func (t *blockTS) intMatches(ci int, it intTest) (rows []int32, vals []int64, ok
 	}
 	return rows, vals, ok, nil
 }
+
+// dictMatches is intMatches for a dictionary column and any hint but
+// presence (see dictMatches in coldec.go).
+func (t *blockTS) dictMatches(ci int, h *scan.Hint) (rows []int32, col *scan.Column, ok bool, err error) {
+	c := &t.bi.cols[ci]
+	p, release, err := t.seg.readTemp(c.chunk, "column "+strconv.Quote(c.name))
+	if err != nil {
+		return nil, nil, false, err
+	}
+	rows, col, ok, err = dictMatches(&t.sc.arena, p, t.bi.rows, h)
+	release()
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("store: segment %s: column %q at byte %d: %w", t.seg.name(), c.name, c.chunk.off, err)
+	}
+	return rows, col, ok, nil
+}
