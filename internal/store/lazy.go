@@ -152,9 +152,10 @@ func (lb *lazyBlock) load(name string, rows []int32) (*scan.Column, error) {
 			return nil, err
 		}
 		col := &scan.Column{Type: scan.TypeString, Strs: make([]string, lb.rows)}
-		for i, r := range rows {
-			col.Strs[r] = formatPtr(lb.rg.g.ID, ts[orig(ls, r, i)], uint64(seq[r]))
-		}
+		ptrStrings(col.Strs, lb.rg.g.ID, len(rows), func(k int) (int, int64, uint64) {
+			r := rows[k]
+			return int(r), ts[orig(ls, r, k)], uint64(seq[r])
+		})
 		return col, nil
 	case "@message":
 		return lb.messages(rows, ls)

@@ -132,11 +132,37 @@ var readEncoder = newEncoderFast()
 // ---------------------------------------------------------------- pointers
 
 func formatPtr(gid uint32, ts int64, seq uint64) string {
+	return string(appendPtr(nil, gid, ts, seq))
+}
+
+// appendPtr appends the text of a record pointer: a column of them is
+// built in one buffer that its strings alias (ptrStrings).
+func appendPtr(dst []byte, gid uint32, ts int64, seq uint64) []byte {
 	var b [30]byte
 	p := binary.AppendUvarint(b[:0], uint64(gid))
 	p = binary.AppendVarint(p, ts)
 	p = binary.AppendUvarint(p, seq)
-	return base64.RawURLEncoding.EncodeToString(p)
+	return base64.RawURLEncoding.AppendEncode(dst, p)
+}
+
+// ptrStrings sets strs[out] to the pointer of each of n rows, row(k)
+// giving the k-th one's output index, time and sequence number: one
+// allocation for the texts instead of two per row.
+func ptrStrings(strs []string, gid uint32, n int, row func(k int) (out int, ts int64, seq uint64)) {
+	buf := make([]byte, 0, 16*n) // typically 15 characters (a millisecond time is a 6-byte varint); appends grow it when not
+	ends := make([]int32, n)
+	outs := make([]int32, n)
+	for k := 0; k < n; k++ {
+		o, ts, seq := row(k)
+		buf = appendPtr(buf, gid, ts, seq)
+		ends[k], outs[k] = int32(len(buf)), int32(o)
+	}
+	all := unsafe.String(unsafe.SliceData(buf), len(buf))
+	start := 0
+	for k, end := range ends {
+		strs[outs[k]] = all[start:end]
+		start = int(end)
+	}
 }
 
 func parsePtr(ptr string) (gid uint32, ts int64, seq uint64, err error) {
@@ -663,16 +689,14 @@ func (s *Store) makeBlock(j scanJob, req *scan.Request, sc *scratch) (*scan.Bloc
 			if err != nil {
 				return nil, err
 			}
-			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, 0, b.Rows)}
-			if sub != nil {
-				for _, i := range sub.rows {
-					col.Strs = append(col.Strs, formatPtr(rg.g.ID, ts[i], uint64(seq[i])))
+			col = &scan.Column{Type: scan.TypeString, Strs: make([]string, b.Rows)}
+			ptrStrings(col.Strs, rg.g.ID, b.Rows, func(k int) (int, int64, uint64) {
+				i := k
+				if sub != nil {
+					i = sub.rows[k]
 				}
-				break
-			}
-			for i := range seq {
-				col.Strs = append(col.Strs, formatPtr(rg.g.ID, ts[i], uint64(seq[i])))
-			}
+				return k, ts[i], uint64(seq[i])
+			})
 		case "@message":
 			if fb == nil {
 				fb = &fullBlock{seg: seg, bi: bi}

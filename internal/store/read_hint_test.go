@@ -72,3 +72,30 @@ func TestAndPresentWords(t *testing.T) {
 		}
 	}
 }
+
+// TestPtrStrings: pointers built in one buffer equal formatPtr's, at the
+// output rows asked, and parse back.
+func TestPtrStrings(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	const n = 500
+	ts := make([]int64, n)
+	seq := make([]uint64, n)
+	for i := range ts {
+		ts[i] = 1746057600000 + rng.Int64N(1<<40) - 1<<39
+		seq[i] = rng.Uint64() >> rng.IntN(64)
+	}
+	ts[0], seq[0] = -1<<63, 1<<64-1 // the longest
+	strs := make([]string, 2*n)
+	ptrStrings(strs, 7, n, func(k int) (int, int64, uint64) { return 2 * k, ts[k], seq[k] })
+	for k := 0; k < n; k++ {
+		if want := formatPtr(7, ts[k], seq[k]); strs[2*k] != want {
+			t.Fatalf("row %d: %q, want %q", k, strs[2*k], want)
+		}
+		if strs[2*k+1] != "" {
+			t.Fatalf("row %d: odd output row written", k)
+		}
+		if g, tt, s, err := parsePtr(strs[2*k]); err != nil || g != 7 || tt != ts[k] || s != seq[k] {
+			t.Fatalf("row %d: parsed %d %d %d %v", k, g, tt, s, err)
+		}
+	}
+}
