@@ -55,7 +55,11 @@
 // Bloom filters over string values), then drops the rows of a block that
 // certainly fail a hint (cheap dictionary and numeric hints first; later
 // hint columns are decoded only at the rows still kept), decodes only the
-// requested columns, and produces the system fields on request.
+// requested columns, and produces the system fields on request. Integer
+// and dictionary hint columns are filtered while their chunk is read: the
+// hint is judged once per dictionary value (or eight one-byte integers at
+// a time), and only the passing rows' values are kept, so a selective
+// filter over millions of rows builds no per-row array of the column.
 // Dictionary-encoded columns reach the engine as scan.TypeDict.
 //
 // Columns the engine names in scan.Request.Lazy (@message, @ptr,
