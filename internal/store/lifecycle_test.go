@@ -105,6 +105,21 @@ func TestNamesAndCatalog(t *testing.T) {
 	if err := s.TagLogGroup(acct, "/audit/mail", many); !errors.Is(err, ErrInvalid) {
 		t.Errorf("51 tags: %v", err)
 	}
+	// Tag limits count characters, as AWS's do, not bytes.
+	for _, tc := range []struct {
+		k, v string
+		ok   bool
+	}{
+		{strings.Repeat("é", 128), strings.Repeat("é", 256), true},
+		{strings.Repeat("é", 129), "v", false},
+		{"k", strings.Repeat("é", 257), false},
+		{"", "v", false},
+	} {
+		err := s.TagLogGroup(acct, "/audit/mail", map[string]string{tc.k: tc.v})
+		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, ErrInvalid)) {
+			t.Errorf("tag of %d-character key, %d-character value: %v, want ok=%v", len([]rune(tc.k)), len([]rune(tc.v)), err, tc.ok)
+		}
+	}
 }
 
 func TestPersistenceAndEvents(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultAccount is the account used when a caller names none.
@@ -345,13 +346,15 @@ func validRetention(days int) bool {
 	return false
 }
 
+// validateTags applies AWS's tag limits, which count characters (Unicode
+// code points), not bytes: a value of 200 "é" is 400 bytes and allowed.
 func validateTags(tags map[string]string) error {
 	for k, v := range tags {
-		if len(k) < 1 || len(k) > 128 {
-			return fmt.Errorf("%w: tag key %q: length must be 1 to 128", ErrInvalid, k)
+		if n := utf8.RuneCountInString(k); n < 1 || n > 128 {
+			return fmt.Errorf("%w: tag key %q: length must be 1 to 128 characters", ErrInvalid, k)
 		}
-		if len(v) > 256 {
-			return fmt.Errorf("%w: tag %q: value longer than 256", ErrInvalid, k)
+		if utf8.RuneCountInString(v) > 256 {
+			return fmt.Errorf("%w: tag %q: value longer than 256 characters", ErrInvalid, k)
 		}
 	}
 	return nil
