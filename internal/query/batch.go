@@ -1,7 +1,6 @@
 package query
 
 import (
-	"container/heap"
 	"fmt"
 	"math/bits"
 	"strings"
@@ -829,7 +828,6 @@ func (ex *executor) collect(pt *part) error {
 	if err := ex.ensure(bt, ex.pivotSlots, candRows); err != nil {
 		return err
 	}
-	h := (*rowHeap)(&rowHeapState{ex: ex, pt: pt})
 	pr := ex.ptrOr()
 	var grew int64
 	copied := 0
@@ -852,11 +850,15 @@ func (ex *executor) collect(pt *part) error {
 		sz := int64(56*(len(r.vals)+nk)) + r.strBytes
 		if ex.topK > 0 {
 			if len(pt.rows) >= ex.topK {
+				// container/heap.Fix(h, 0)
 				pt.rows[0] = r
-				heap.Fix(h, 0)
+				if !ex.heapDown(pt.rows, 0, len(pt.rows)) {
+					ex.heapUp(pt.rows, 0)
+				}
 				continue
 			}
-			heap.Push(h, r)
+			pt.rows = append(pt.rows, r)
+			ex.heapUp(pt.rows, len(pt.rows)-1)
 		} else {
 			pt.rows = append(pt.rows, r)
 		}
@@ -878,6 +880,7 @@ func newRow(ex *executor, bt *batch, k int, keys []Value) *row {
 			n += len(v.s)
 		}
 	}
+	r.setIntKey()
 	for _, s := range ex.live {
 		v := bt.get(s, k)
 		r.vals[s] = v
@@ -945,26 +948,86 @@ func (ex *executor) cmpKeys(a, b []Value, pa, pb Value) int {
 	return strings.Compare(pa.String(), pb.String())
 }
 
-type rowHeapState struct {
-	ex *executor
-	pt *part
+// cmpRows orders two materialised rows as cmpKeys does. A single sort key
+// that is an integer in both rows (the usual @timestamp) is compared
+// directly: sortCompare orders two numbers that are not floats by their
+// integers, so the result is the same.
+func (ex *executor) cmpRows(a, b *row) int {
+	pr := ex.ptrOr()
+	if a.iok && b.iok {
+		if a.ik != b.ik {
+			c := 1
+			if a.ik < b.ik {
+				c = -1
+			}
+			if ex.p.sort[0].desc {
+				c = -c
+			}
+			return c
+		}
+		return strings.Compare(ptrText(a.vals[pr]), ptrText(b.vals[pr]))
+	}
+	return ex.cmpKeys(a.keys, b.keys, a.vals[pr], b.vals[pr])
 }
 
-// rowHeap is a max-heap of the worst row first.
-type rowHeap rowHeapState
-
-func (h *rowHeap) Len() int { return len(h.pt.rows) }
-func (h *rowHeap) Less(i, j int) bool {
-	a, b := h.pt.rows[i], h.pt.rows[j]
-	p := h.ex.ptrOr()
-	return h.ex.cmpKeys(a.keys, b.keys, a.vals[p], b.vals[p]) > 0
+// ptrText is v.String() without the call for the usual string @ptr.
+func ptrText(v Value) string {
+	if v.k == kStr {
+		return v.s
+	}
+	return v.String()
 }
-func (h *rowHeap) Swap(i, j int) { h.pt.rows[i], h.pt.rows[j] = h.pt.rows[j], h.pt.rows[i] }
-func (h *rowHeap) Push(x any)    { h.pt.rows = append(h.pt.rows, x.(*row)) }
-func (h *rowHeap) Pop() any {
-	r := h.pt.rows[len(h.pt.rows)-1]
-	h.pt.rows = h.pt.rows[:len(h.pt.rows)-1]
-	return r
+
+// setIntKey notes a single sort key that is a number other than a float
+// for cmpRows.
+func (r *row) setIntKey() {
+	if len(r.keys) == 1 {
+		switch r.keys[0].k {
+		case kInt, kTime, kBool:
+			r.ik, r.iok = r.keys[0].i, true
+		}
+	}
+}
+
+// The top-k heap of a part is pt.rows, a max-heap of the worst row first.
+// heapUp and heapDown are container/heap's up and down (same steps, so the
+// same heap layout and, for rows that compare equal, the same order in the
+// result) without its interface calls.
+
+// heapLess reports whether row i is worse than row j.
+func (ex *executor) heapLess(rows []*row, i, j int) bool {
+	return ex.cmpRows(rows[i], rows[j]) > 0
+}
+
+func (ex *executor) heapUp(rows []*row, j int) {
+	for {
+		i := (j - 1) / 2 // parent
+		if i == j || !ex.heapLess(rows, j, i) {
+			break
+		}
+		rows[i], rows[j] = rows[j], rows[i]
+		j = i
+	}
+}
+
+func (ex *executor) heapDown(rows []*row, i0, n int) bool {
+	i := i0
+	for {
+		j1 := 2*i + 1
+		if j1 >= n || j1 < 0 { // j1 < 0 after int overflow
+			break
+		}
+		j := j1 // left child
+		if j2 := j1 + 1; j2 < n && ex.heapLess(rows, j2, j1) {
+			j = j2 // = 2*i + 2  // right child
+		}
+		if !ex.heapLess(rows, j, i) {
+			break
+		}
+		rows[i], rows[j] = rows[j], rows[i]
+		i = j
+	}
+	return i > i0
 }
 
 // hasVals reports whether a command has computed slot values for the

@@ -368,6 +368,10 @@ type row struct {
 	seen     uint32
 	rendered []Field
 	strBytes int64 // bytes of the row's copied strings
+	// ik is the single sort key when iok: an integer, time or boolean
+	// (see cmpRows).
+	ik  int64
+	iok bool
 }
 
 func (ex *executor) newPart() *part {

@@ -137,8 +137,7 @@ func (ex *executor) partialSorted(ps *partialState) []*row {
 		}
 		pt.mu.Unlock()
 	}
-	pr := ex.ptrOr()
-	cmp := func(a, b *row) int { return ex.cmpKeys(a.keys, b.keys, a.vals[pr], b.vals[pr]) }
+	cmp := ex.cmpRows
 	slices.SortStableFunc(fresh, cmp)
 	merged := make([]*row, 0, len(ps.sorted)+len(fresh))
 	old := ps.sorted

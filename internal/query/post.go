@@ -3,6 +3,7 @@ package query
 import (
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -46,10 +47,7 @@ func (ex *executor) finish() ([][]Value, error) {
 		for _, pt := range ex.parts {
 			all = append(all, pt.rows...)
 		}
-		pr := ex.ptrOr()
-		sort.SliceStable(all, func(i, j int) bool {
-			return ex.cmpKeys(all[i].keys, all[j].keys, all[i].vals[pr], all[j].vals[pr]) < 0
-		})
+		ex.sortRows(all)
 		if ex.topK > 0 && len(all) > ex.topK {
 			all = all[:ex.topK]
 		}
@@ -62,6 +60,50 @@ func (ex *executor) finish() ([][]Value, error) {
 		return nil, err // the commands after the pivot may be expressions over every group
 	}
 	return runPost(p, p.post, rows, len(p.slotNames))
+}
+
+// sortRows sorts the workers' rows stably under cmpKeys. When every row
+// has an integer sort key (cmpRows), the keys, @ptr texts and positions
+// are gathered into one array and sorted by (key, @ptr, position): a total
+// order, so an unstable sort gives the stable sort's result, and it
+// compares without following row pointers. Otherwise it is the generic
+// stable sort.
+func (ex *executor) sortRows(all []*row) {
+	pr := ex.ptrOr()
+	for _, r := range all {
+		if !r.iok {
+			sort.SliceStable(all, func(i, j int) bool {
+				return ex.cmpKeys(all[i].keys, all[j].keys, all[i].vals[pr], all[j].vals[pr]) < 0
+			})
+			return
+		}
+	}
+	type ent struct {
+		ik  int64
+		ptr string
+		r   *row
+		pos int
+	}
+	es := make([]ent, len(all))
+	for i, r := range all {
+		es[i] = ent{r.ik, ptrText(r.vals[pr]), r, i}
+	}
+	desc := len(ex.p.sort) == 1 && ex.p.sort[0].desc
+	slices.SortFunc(es, func(a, b ent) int {
+		if a.ik != b.ik {
+			if (a.ik < b.ik) != desc {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(a.ptr, b.ptr); c != 0 {
+			return c
+		}
+		return a.pos - b.pos
+	})
+	for i := range es {
+		all[i] = es[i].r
+	}
 }
 
 // groupSet holds one worker's stats groups (or a merge of several): keyed
