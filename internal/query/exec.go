@@ -240,8 +240,13 @@ func Run(ctx context.Context, src scan.Source, q *Query, opt Options) (*Result, 
 		res.Fields = append(res.Fields, "@ptr")
 	}
 	res.Rows = make([][]Field, 0, len(rows))
+	// All rows' fields in one array (a row's slice is capped at its own
+	// fields, so appending to it cannot overwrite the next row's).
+	buf := make([]Field, 0, len(rows)*(len(p.out)+1))
 	for _, r := range rows {
-		res.Rows = append(res.Rows, ex.render(r))
+		start := len(buf)
+		buf = ex.appendRender(buf, r)
+		res.Rows = append(res.Rows, buf[start:len(buf):len(buf)])
 	}
 	return res, nil
 }
@@ -249,8 +254,12 @@ func Run(ctx context.Context, src scan.Source, q *Query, opt Options) (*Result, 
 // render turns a row of values into the result fields: the output columns
 // the record has, then @ptr.
 func (ex *executor) render(r []Value) []Field {
+	return ex.appendRender(make([]Field, 0, len(ex.p.out)+1), r)
+}
+
+// appendRender appends render's fields for r to out.
+func (ex *executor) appendRender(out []Field, r []Value) []Field {
 	p := ex.p
-	out := make([]Field, 0, len(p.out)+1)
 	for _, c := range p.out {
 		if v := r[c.slot]; !v.isNull() {
 			out = append(out, Field{c.name, v.String()})
@@ -351,6 +360,7 @@ type part struct {
 	dpend    [][]uint64
 	radixBuf []uint64
 	groupCnt []int32 // flushDistinct: pairs per group
+	strSlab  []byte  // string bytes of slab rows (see rowSlab)
 }
 
 type group struct {
