@@ -1,6 +1,7 @@
 package query
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -8,10 +9,11 @@ import (
 )
 
 // TestSortRowsFastPath checks that the integer-key sort of the workers'
-// rows (and the heap's cmpRows) order rows exactly as the generic stable
-// sort under cmpKeys does, ties and duplicate @ptr included, and that a
-// row whose key is not an integer sends the whole sort down the generic
-// path with the same result.
+// rows (and the heap's cmpRows) and the unstable sort under a consistent
+// cmpKeys order rows exactly as the generic stable sort under cmpKeys
+// does, ties and duplicate @ptr included, over integer, float, text and
+// null keys, and with keys that make cmpKeys inconsistent (NaN, integers
+// beyond 2^53 beside floats), which take the generic path.
 func TestSortRowsFastPath(t *testing.T) {
 	keyOf := func(rng *rand.Rand, mixed bool) Value {
 		switch n := rng.IntN(10); {
@@ -21,6 +23,9 @@ func TestSortRowsFastPath(t *testing.T) {
 			return vFloat(float64(rng.IntN(20)) + 0.5)
 		case mixed && n == 2:
 			return vStr([]string{"a", "b", "7"}[rng.IntN(3)])
+		case mixed && n == 3 && rng.IntN(20) == 0:
+			// Break the order: the generic stable sort must be used.
+			return []Value{vFloat(math.NaN()), vInt(1<<53 + 1), vFloat(1 << 53)}[rng.IntN(3)]
 		case n < 5:
 			return vTime(int64(rng.IntN(20)))
 		default:
@@ -29,25 +34,30 @@ func TestSortRowsFastPath(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name  string
-		desc  bool
+		desc  []bool // per key
 		mixed bool
 	}{
-		{"desc", true, false},
-		{"asc", false, false},
-		{"desc mixed", true, true},
-		{"asc mixed", false, true},
+		{"desc", []bool{true}, false},
+		{"asc", []bool{false}, false},
+		{"desc mixed", []bool{true}, true},
+		{"asc mixed", []bool{false}, true},
+		{"two keys", []bool{false, true}, false},
+		{"two keys mixed", []bool{true, false}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ex := &executor{p: &plan{sort: []sortKey{{desc: tc.desc}}, tsSlot: 0, ptrSlot: 1}}
+			ex := &executor{p: &plan{tsSlot: 0, ptrSlot: 1}}
+			for _, d := range tc.desc {
+				ex.p.sort = append(ex.p.sort, sortKey{desc: d})
+			}
 			rng := rand.New(rand.NewPCG(1, 2))
 			for iter := 0; iter < 200; iter++ {
 				var rows []*row
 				for i := rng.IntN(300); i > 0; i-- {
-					vals := make([]Value, 3)
-					vals[1] = vStr(string(rune('a' + rng.IntN(5)))) // duplicate @ptr texts
-					vals[2] = vInt(int64(i))                        // tells duplicates apart
-					r := &row{vals: vals[:2], keys: vals[2:3]}
-					r.keys = []Value{keyOf(rng, tc.mixed)}
+					// Rows are told apart by identity; @ptr texts repeat.
+					r := &row{vals: []Value{null, vStr(string(rune('a' + rng.IntN(5))))}}
+					for range tc.desc {
+						r.keys = append(r.keys, keyOf(rng, tc.mixed))
+					}
 					r.setIntKey()
 					rows = append(rows, r)
 				}
