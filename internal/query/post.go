@@ -84,6 +84,10 @@ func (ex *executor) sortRows(all []*row) {
 		})
 		return
 	}
+	if allInt && len(all) >= radixMin {
+		ex.radixRows(all)
+		return
+	}
 	type ent struct {
 		ik  int64
 		ptr string
@@ -121,6 +125,70 @@ func (ex *executor) sortRows(all []*row) {
 	}
 	for i := range es {
 		all[i] = es[i].r
+	}
+}
+
+// radixMin is the number of rows from which radixRows beats a comparison
+// sort.
+const radixMin = 256
+
+// radixRows is sortRows for rows that all have an integer key: a stable
+// LSD radix sort on the key, a byte at a time (skipping the bytes every
+// key shares: timestamps a month apart differ in about four), then, in
+// the rare runs of equal keys, a stable sort by @ptr. That is the order
+// (key, @ptr, position) without a comparison per step (a pdqsort of
+// 10,000 rows was ~4% of Q1's CPU).
+func (ex *executor) radixRows(all []*row) {
+	type kr struct {
+		k uint64
+		r *row
+	}
+	desc := ex.p.sort[0].desc
+	a := make([]kr, len(all))
+	for i, r := range all {
+		k := uint64(r.ik) ^ 1<<63 // signed order as unsigned
+		if desc {
+			k = ^k
+		}
+		a[i] = kr{k, r}
+	}
+	b := make([]kr, len(all))
+	var cnt [256]int
+	for shift := 0; shift < 64; shift += 8 {
+		clear(cnt[:])
+		for _, e := range a {
+			cnt[byte(e.k>>shift)]++
+		}
+		if cnt[byte(a[0].k>>shift)] == len(a) {
+			continue // the same byte in every key
+		}
+		sum := 0
+		for d, c := range cnt {
+			cnt[d] = sum
+			sum += c
+		}
+		for _, e := range a {
+			d := byte(e.k >> shift)
+			b[cnt[d]] = e
+			cnt[d]++
+		}
+		a, b = b, a
+	}
+	pr := ex.ptrOr()
+	for i := 0; i < len(a); {
+		j := i + 1
+		for j < len(a) && a[j].k == a[i].k {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortStableFunc(a[i:j], func(x, y kr) int {
+				return strings.Compare(ptrText(x.r.vals[pr]), ptrText(y.r.vals[pr]))
+			})
+		}
+		i = j
+	}
+	for i := range a {
+		all[i] = a[i].r
 	}
 }
 

@@ -28,8 +28,12 @@ func TestSortRowsFastPath(t *testing.T) {
 			return []Value{vFloat(math.NaN()), vInt(1<<53 + 1), vFloat(1 << 53)}[rng.IntN(3)]
 		case n < 5:
 			return vTime(int64(rng.IntN(20)))
+		case n == 5:
+			return vInt(int64(rng.Uint64())) // any sign and size (radixRows)
+		case n == 6:
+			return vBool(rng.IntN(2) == 0)
 		default:
-			return vInt(int64(rng.IntN(20)))
+			return vInt(int64(rng.IntN(20)) - 10)
 		}
 	}
 	for _, tc := range []struct {
@@ -52,7 +56,11 @@ func TestSortRowsFastPath(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			for iter := 0; iter < 200; iter++ {
 				var rows []*row
-				for i := rng.IntN(300); i > 0; i-- {
+				n := rng.IntN(300)
+				if iter%4 == 0 {
+					n = radixMin + rng.IntN(700)
+				}
+				for i := n; i > 0; i-- {
 					// Rows are told apart by identity; @ptr texts repeat.
 					r := &row{vals: []Value{null, vStr(string(rune('a' + rng.IntN(5))))}}
 					for range tc.desc {
