@@ -53,7 +53,11 @@
 // for @timestamp descending (the default order) the source is asked for
 // blocks newest first and the workers share the k newest matched
 // timestamps, so older rows and blocks are only counted (topk.go), also
-// with partial results on; the remaining commands run on the merged rows. Only the columns the query
+// with partial results on. Kept rows are copied out of the block (from one
+// slab per block while the heap fills); a single integer key is compared
+// directly and the workers' rows are merged by a radix sort on it (else a
+// comparison sort), in cmpKeys order with @ptr and then the worker order
+// breaking ties; the remaining commands run on the merged rows. Only the columns the query
 // reads are requested, leading equality/substring/presence/range filters
 // are passed to the source as scan.Hints so it can skip blocks, and the time
 // range prunes blocks before any row is read. Rows and groups held by a
