@@ -183,3 +183,30 @@ func TestResultSetPages(t *testing.T) {
 		}
 	}
 }
+
+// TestResultSetHalves checks result sets large enough to be encoded in two
+// halves at once: the whole answer and pages across the join are what
+// encoding/json writes.
+func TestResultSetHalves(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{parallelEncodeRows - 1, parallelEncodeRows, parallelEncodeRows + 1, 5001} {
+		var rows [][]resultField
+		for len(rows) < n {
+			rows = append(rows, randomResults(rng).Results...)
+		}
+		rows = rows[:n]
+		rows[n/2] = nil // a null row at the join
+		out := getQueryResultsOut{QueryLanguage: "CWLI", Results: rows, Status: "Complete"}
+		sameJSON(t, &out)
+		rs := newResultSet(rows)
+		for _, span := range [][2]int{{0, n}, {n/2 - 1, n/2 + 1}, {n / 2, n/2 + 1}, {n/2 + 1, n}, {n - 1, n}} {
+			from, to := span[0], span[1]
+			page := getQueryResultsOut{QueryLanguage: "CWLI", Results: append([][]resultField{}, rows[from:to]...), Status: "Complete"}
+			var want bytes.Buffer
+			awsjson.Encode(&want, &page)
+			if got := appendQueryResults(nil, "CWLI", rs, from, to, page.Statistics, page.Status, "", ""); !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("%d rows, rows [%d,%d):\n%.300s\nwant\n%.300s", n, from, to, got, want.Bytes())
+			}
+		}
+	}
+}
