@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,5 +129,41 @@ func TestNoGroups(t *testing.T) {
 	q, _ := Parse(`fields @message`)
 	if _, err := Run(context.Background(), memsource.New(), q, Options{}); err == nil || !strings.Contains(err.Error(), "no log group") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestPtrOnce checks that @ptr is one column whether or not the query
+// names it: a result has one column per name.
+func TestPtrOnce(t *testing.T) {
+	src := manyEvents(t, 10)
+	for _, tc := range []struct{ q, fields string }{
+		{`fields user`, "user,@ptr"},
+		{`fields @ptr, user`, "@ptr,user"},
+		{`fields user, @ptr | limit 3`, "user,@ptr"},
+		{`display @ptr`, "@ptr"},
+	} {
+		q, err := Parse(tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(q.Fields(), ","); got != tc.fields {
+			t.Errorf("%s: Fields() = %s, want %s", tc.q, got, tc.fields)
+		}
+		res, err := Run(context.Background(), src, q, Options{Groups: []string{"/g"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(res.Fields, ","); got != tc.fields {
+			t.Errorf("%s: Result.Fields = %s, want %s", tc.q, got, tc.fields)
+		}
+		for _, r := range res.Rows {
+			var names []string
+			for _, f := range r {
+				names = append(names, f.Name)
+			}
+			if got := strings.Join(names, ","); got != tc.fields || r[slices.Index(names, "@ptr")].Value == "" {
+				t.Fatalf("%s: row fields %s, want %s with a pointer", tc.q, got, tc.fields)
+			}
+		}
 	}
 }

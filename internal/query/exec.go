@@ -236,7 +236,7 @@ func Run(ctx context.Context, src scan.Source, q *Query, opt Options) (*Result, 
 	for _, c := range p.out {
 		res.Fields = append(res.Fields, c.name)
 	}
-	if p.ptrSlot >= 0 {
+	if p.ptrOut {
 		res.Fields = append(res.Fields, "@ptr")
 	}
 	res.Rows = make([][]Field, 0, len(rows))
@@ -265,7 +265,7 @@ func (ex *executor) appendRender(out []Field, r []Value) []Field {
 			out = append(out, Field{c.name, v.String()})
 		}
 	}
-	if p.ptrSlot >= 0 {
+	if p.ptrOut {
 		if v := r[p.ptrSlot]; !v.isNull() {
 			out = append(out, Field{"@ptr", v.String()})
 		}
@@ -280,7 +280,7 @@ func (q *Query) Fields() []string {
 	for _, c := range q.plan.out {
 		out = append(out, c.name)
 	}
-	if q.plan.ptrSlot >= 0 {
+	if q.plan.ptrOut {
 		out = append(out, "@ptr")
 	}
 	return out

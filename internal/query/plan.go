@@ -1,6 +1,7 @@
 package query
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -15,6 +16,7 @@ type plan struct {
 	srcSlots  []int  // slots loaded from source columns
 
 	tsSlot, ptrSlot, msgSlot int
+	ptrOut                   bool // @ptr is appended to each result row
 
 	stream []*Command
 	pivot  pivotKind
@@ -316,6 +318,9 @@ func resolve(q *Query) error {
 	} else {
 		p.ptrSlot = -1
 	}
+	// @ptr closes every row of a non-stats query, unless the query
+	// already shows it (`fields @ptr`): a result has one column per name.
+	p.ptrOut = p.ptrSlot >= 0 && !slices.ContainsFunc(p.out, func(c outCol) bool { return c.name == "@ptr" })
 	p.msgSlot = -1
 	if s, ok := p.slotIdx["@message"]; ok {
 		p.msgSlot = s

@@ -559,7 +559,12 @@ func (s *Server) filterLogEvents(ctx context.Context, id Identity, in *filterLog
 			if pat != nil && !pat.Match([]byte(m)) {
 				continue
 			}
-			local = append(local, hit{k, stream, m})
+			// The store hands out a block's messages as slices of one
+			// buffer; a kept hit that aliased it would keep the whole
+			// block (tens of MB) alive for one match until the page is
+			// answered.
+			k.Ptr = strings.Clone(k.Ptr) // the same for the block's pointers
+			local = append(local, hit{k, stream, strings.Clone(m)})
 		}
 		if len(local) > 0 {
 			flushHits(local)
