@@ -970,49 +970,38 @@ func decodeDictSubset(ar *colArena, r *chunkReader, col *scan.Column, full scan.
 	return col, nil
 }
 
+// readFixedTo is readStringsTo for values stored in width bytes each and
+// shown as at most textMax bytes of text by appendText (addresses, UUIDs).
+func readFixedTo(r *chunkReader, n, width, textMax int, appendText func(dst, src []byte) []byte, wanted func(int) bool, set func(int, string)) {
+	b := r.bytes(uint64(n) * uint64(width))
+	if r.err != nil || set == nil {
+		return
+	}
+	cnt := 0
+	for i := 0; i < n; i++ {
+		if wanted(i) {
+			cnt++
+		}
+	}
+	buf := make([]byte, 0, textMax*cnt)
+	for i := 0; i < n; i++ {
+		if wanted(i) {
+			start := len(buf)
+			buf = appendText(buf, b[width*i:width*i+width])
+			set(i, unsafe.String(&buf[start], len(buf)-start))
+		}
+	}
+}
+
 // readStringsTo builds only the values for which wanted(i) is true, all
 // in one allocation that the strings alias; with set nil it only skips the
 // values.
 func readStringsTo(r *chunkReader, enc byte, n int, wanted func(int) bool, set func(int, string)) {
 	switch enc {
 	case encIPv4:
-		b := r.bytes(uint64(n) * 4)
-		if r.err != nil || set == nil {
-			return
-		}
-		cnt := 0
-		for i := 0; i < n; i++ {
-			if wanted(i) {
-				cnt++
-			}
-		}
-		buf := make([]byte, 0, 15*cnt)
-		for i := 0; i < n; i++ {
-			if wanted(i) {
-				start := len(buf)
-				buf = appendIPv4(buf, b[4*i:4*i+4])
-				set(i, unsafe.String(&buf[start], len(buf)-start))
-			}
-		}
+		readFixedTo(r, n, 4, 15, appendIPv4, wanted, set)
 	case encUUID:
-		b := r.bytes(uint64(n) * 16)
-		if r.err != nil || set == nil {
-			return
-		}
-		cnt := 0
-		for i := 0; i < n; i++ {
-			if wanted(i) {
-				cnt++
-			}
-		}
-		buf := make([]byte, 0, 36*cnt)
-		for i := 0; i < n; i++ {
-			if wanted(i) {
-				start := len(buf)
-				buf = appendUUIDText(buf, b[16*i:])
-				set(i, unsafe.String(&buf[start], 36))
-			}
-		}
+		readFixedTo(r, n, 16, 36, appendUUIDText, wanted, set)
 	case encStr:
 		if uint64(n) > uint64(len(r.b)) {
 			r.fail("string count %d exceeds chunk", n)

@@ -226,20 +226,28 @@ func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
 func uvarintLen(u uint64) int { return (bits.Len64(u|1) + 6) / 7 }
 
+// appendPresence appends a column chunk's presence header: 0 when the
+// column is present at every one of nrows rows, else 1 and a bitmap of the
+// rows that have it.
+func appendPresence(dst []byte, rows []int32, nrows int) []byte {
+	if len(rows) == nrows {
+		return append(dst, 0)
+	}
+	dst = append(dst, 1)
+	start := len(dst)
+	dst = append(dst, make([]byte, (nrows+7)/8)...)
+	bm := dst[start:]
+	for _, r := range rows {
+		bm[r>>3] |= 1 << (uint(r) & 7)
+	}
+	return dst
+}
+
 // encodeColumn appends the chunk payload for c (over nrows rows) to dst.
 // ts holds the block's @timestamp per row, for the minus-timestamp mode.
 func encodeColumn(dst []byte, c *colData, nrows int, ts []int64, sc *strScratch) ([]byte, colStats) {
 	st := colStats{count: len(c.rows)}
-	if len(c.rows) == nrows {
-		dst = append(dst, 0)
-	} else {
-		dst = append(dst, 1)
-		bm := make([]byte, (nrows+7)/8)
-		for _, r := range c.rows {
-			bm[r>>3] |= 1 << (uint(r) & 7)
-		}
-		dst = append(dst, bm...)
-	}
+	dst = appendPresence(dst, c.rows, nrows)
 	switch c.kindSet {
 	case vkInt:
 		st.typ = scan.TypeInt
@@ -622,16 +630,7 @@ func refCandidate(c *colData, earlier []*colData) *colData {
 
 // encodeRef encodes c as differences from d; see encRef.
 func encodeRef(dst []byte, c, d *colData, nrows int, ts []int64, sc *strScratch, sub *colData) []byte {
-	if len(c.rows) == nrows {
-		dst = append(dst, 0)
-	} else {
-		dst = append(dst, 1)
-		bm := make([]byte, (nrows+7)/8)
-		for _, r := range c.rows {
-			bm[r>>3] |= 1 << (uint(r) & 7)
-		}
-		dst = append(dst, bm...)
-	}
+	dst = appendPresence(dst, c.rows, nrows)
 	dst = append(dst, encRef)
 	dst = binary.AppendUvarint(dst, uint64(len(d.name)))
 	dst = append(dst, d.name...)

@@ -187,14 +187,9 @@ func (s *Store) appendFrame(account, groupName, streamName string, events []Even
 	for s.memFull() && len(s.frozen) >= s.opts.MaxFrozen && !s.closed && s.bgErr == nil {
 		s.cond.Wait()
 	}
-	if s.closed {
+	if err := s.refusalLocked("store: refusing appends after a background failure"); err != nil {
 		s.mu.Unlock()
-		return ErrClosed
-	}
-	if s.bgErr != nil {
-		err := s.bgErr
-		s.mu.Unlock()
-		return fmt.Errorf("store: refusing appends after a background failure: %w", err)
+		return err
 	}
 	if g2 := s.groupByID[gid]; g2 != g || g.byID[sid] != st {
 		s.mu.Unlock()
@@ -247,6 +242,18 @@ func copyBatch(sid uint32, ingest int64, events []Event) []memRow {
 	return rows
 }
 
+// refusalLocked is why the store takes no more work, or nil: ErrClosed,
+// or the background failure behind prefix. s.mu must be held.
+func (s *Store) refusalLocked(prefix string) error {
+	if s.closed {
+		return ErrClosed
+	}
+	if s.bgErr != nil {
+		return fmt.Errorf("%s: %w", prefix, s.bgErr)
+	}
+	return nil
+}
+
 // Sync flushes everything appended so far into segments and returns once
 // they are listed in the manifest: the deferred appends made before the
 // call are then durable (their done functions have been called).
@@ -254,14 +261,9 @@ func (s *Store) Sync() error {
 	ch := make(chan error, 1)
 	notify := func(err error) { ch <- err }
 	s.mu.Lock()
-	if s.closed {
+	if err := s.refusalLocked("store"); err != nil {
 		s.mu.Unlock()
-		return ErrClosed
-	}
-	if s.bgErr != nil {
-		err := s.bgErr
-		s.mu.Unlock()
-		return fmt.Errorf("store: %w", err)
+		return err
 	}
 	// Memtables are installed and answered in the order they were frozen,
 	// so waiting for the newest one waits for all.
