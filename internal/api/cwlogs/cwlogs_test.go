@@ -234,3 +234,39 @@ func TestUnknownOperation(t *testing.T) {
 		t.Errorf("empty CreateLogGroup: %d %v", status, out)
 	}
 }
+
+// TestStopQueryAtTheEnd stops a query whose engine has already returned
+// but whose status is not yet final: the stop was answered with success,
+// so the query must end Cancelled, not Complete (e2e StopQuery tests
+// failed now and then on this race).
+func TestStopQueryAtTheEnd(t *testing.T) {
+	s := newTestServer(t)
+	setup(t, s)
+	mustOK(t, s, "PutLogEvents", map[string]any{"logGroupName": "/g", "logStreamName": "s", "logEvents": []any{
+		ev(testNow.Add(-time.Minute), `{"user":"bob"}`),
+	}})
+	ran, release := make(chan struct{}), make(chan struct{})
+	testHookQueryRan = func() { close(ran); <-release }
+	defer func() { testHookQueryRan = nil }()
+	start, end := testNow.Add(-time.Hour).Unix(), testNow.Unix()
+	id := mustOK(t, s, "StartQuery", map[string]any{"logGroupName": "/g", "startTime": start, "endTime": end, "queryString": "fields user"})["queryId"]
+	<-ran
+	if out := mustOK(t, s, "StopQuery", map[string]any{"queryId": id}); out["success"] != true {
+		t.Fatalf("StopQuery: %v", out)
+	}
+	close(release)
+	for i := 0; ; i++ {
+		res := mustOK(t, s, "GetQueryResults", map[string]any{"queryId": id})
+		if res["status"] == "Cancelled" {
+			if rows := res["results"].([]any); len(rows) != 1 {
+				t.Errorf("a query stopped after it ran keeps its rows: %v", rows)
+			}
+			break
+		}
+		if res["status"] != "Running" || i > 500 {
+			t.Fatalf("after a successful StopQuery: status %v, want Cancelled", res["status"])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	wantErr(t, s, "StopQuery", map[string]any{"queryId": id}, "InvalidParameterException", "not running")
+}

@@ -51,7 +51,16 @@ type runningQuery struct {
 	stats    queryStats
 	duration time.Duration
 	err      string
+	// stopped is set by a successful StopQuery, under mu: the query then
+	// ends Cancelled even if its last rows were done before the engine
+	// saw the cancellation, so that a stop answered with success is never
+	// followed by Complete.
+	stopped bool
 }
+
+// testHookQueryRan, when set by a test, is called between the engine's
+// return and the query's final status.
+var testHookQueryRan func()
 
 type queryManager struct {
 	s  *Server
@@ -236,6 +245,9 @@ func (s *Server) startQuery(ctx context.Context, id Identity, in *startQueryIn) 
 		rq.mu.Unlock()
 		began := time.Now()
 		res, err := query.Run(qctx, s.Store, q, opts)
+		if testHookQueryRan != nil {
+			testHookQueryRan()
+		}
 		var rs *resultSet
 		if err == nil {
 			rs = newResultSet(res.Rows)
@@ -244,6 +256,12 @@ func (s *Server) startQuery(ctx context.Context, id Identity, in *startQueryIn) 
 		defer rq.mu.Unlock()
 		rq.duration = time.Since(began)
 		switch {
+		case rq.stopped:
+			rq.status = "Cancelled"
+			if err == nil { // it ended anyway: keep what it found
+				rq.results = rs
+				rq.stats = toStats(res.Stats, len(groups))
+			}
 		case err == nil:
 			rq.status = "Complete"
 			rq.results = rs
@@ -482,6 +500,9 @@ func (s *Server) stopQuery(ctx context.Context, id Identity, in *queryIDIn) (any
 	}
 	q.mu.Lock()
 	st := q.status
+	if isRunning(st) {
+		q.stopped = true
+	}
 	q.mu.Unlock()
 	if !isRunning(st) {
 		return nil, invalidParam("Query is not running. Its status is %s.", st)
