@@ -26,27 +26,7 @@ var heavyQueries = []struct{ name, q string }{
 	{"H7strfilter", `filter user_id like /^a3/ | stats count(*)`},
 }
 
-func BenchmarkHeavy(b *testing.B) {
-	for _, bq := range heavyQueries {
-		b.Run(bq.name, func(b *testing.B) {
-			src := benchSource(b)
-			q, err := Parse(bq.q)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var res *Result
-			cpu0 := cpuTime()
-			for b.Loop() {
-				res, err = Run(context.Background(), src, q, Options{Groups: []string{"/bench"}, Workers: 2})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
-			b.ReportMetric(float64(len(res.Rows)), "rows")
-		})
-	}
-}
+func BenchmarkHeavy(b *testing.B) { runBenchQueries(b, heavyQueries) }
 
 var (
 	stopSrcOnce sync.Once
